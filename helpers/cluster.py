@@ -1,0 +1,259 @@
+"""The lab cluster (DKOS's stand-in): kind, wired to the local registry, with an
+Ingress controller and metrics-server.
+
+``up()`` is the same code online and offline; only the images differ
+(:class:`helpers.config.Mode`). Re-running it is safe: each step checks first.
+"""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+import time
+
+import requests
+import yaml
+from docker.errors import NotFound
+
+from . import config, kube, registry
+from .docker_client import client
+from .errors import ClusterError, LabError, PortInUse
+from .ports import port_owner
+from .progress import Steps
+from .shell import run
+
+SYSTEM_MANIFESTS = [config.K8S_DIR / "system" / "traefik.yaml", config.K8S_DIR / "system" / "metrics-server.yaml"]
+HOSTS_TOML = f'[host."http://{config.REGISTRY_NAME}:5000"]\n'
+
+
+def kind_config(mode: config.Mode, workers: int = 0) -> dict:
+    """The kind config from ``k8s/kind-cluster.yaml``, with ``workers`` worker nodes.
+
+    Offline, kubeadm is pointed at the kit's image repository: the kit's images
+    carry its own name, never the official one they are not.
+
+    >>> cfg = kind_config(config.Mode(offline=False), workers=2)
+    >>> [n["role"] for n in cfg["nodes"]]
+    ['control-plane', 'worker', 'worker']
+    """
+    cfg = yaml.safe_load((config.K8S_DIR / "kind-cluster.yaml").read_text())
+    cfg["name"] = config.CLUSTER_NAME
+    cfg["nodes"] = [n for n in cfg["nodes"] if n["role"] == "control-plane"] + [
+        {"role": "worker"} for _ in range(workers)]
+    if mode.offline:
+        kit = config.KIT
+        patch = {
+            "kind": "ClusterConfiguration",
+            "imageRepository": config.KIT_REPO,
+            "etcd": {"local": {"imageTag": kit["ETCD_VERSION"]}},
+            "dns": {"imageTag": f"v{kit['COREDNS_VERSION']}"},
+        }
+        cfg.setdefault("kubeadmConfigPatches", []).append(yaml.safe_dump(patch))
+    return cfg
+
+
+def exists() -> bool:
+    """True when kind knows the lab cluster. Twin: ``kind get clusters``"""
+    out = run(["kind", "get", "clusters"], check=False).stdout
+    return config.CLUSTER_NAME in out.split()
+
+
+def node_containers() -> list:
+    return client().containers.list(all=True, filters={"label": f"io.x-k8s.kind.cluster={config.CLUSTER_NAME}"})
+
+
+def _check_ports() -> None:
+    owner = port_owner(config.INGRESS_HTTP_PORT)
+    ours = f"{config.CLUSTER_NAME}-control-plane"
+    if owner and ours not in owner:
+        raise PortInUse(f"host port {config.INGRESS_HTTP_PORT} is taken; the Ingress needs it", state=owner,
+                        hint="stop that program or container (a local web server, another kind cluster), "
+                             "then run `labctl up` again")
+
+
+def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, echo: bool = True,
+       timeout: float = 600) -> Steps:
+    """Create (or re-check) the cluster, the registry, the Ingress controller, metrics-server.
+
+    A cluster half-made by this call is deleted on failure unless ``retain``.
+
+    Twin: ``kind create cluster --config k8s/kind-cluster.yaml`` plus the registry and addon steps.
+    """
+    mode = config.detect_mode(offline)
+    steps = Steps(echo=echo)
+    created = False
+    try:
+        with steps.step(f"mode: {'offline (kit images)' if mode.offline else 'online (public images)'}"):
+            client()
+        with steps.step("registry localhost:5001") as s:
+            s.detail = registry.ensure(mode)
+        with steps.step(f"kind cluster {config.CLUSTER_NAME}") as s:
+            if exists() and len(node_containers()) == 1 + workers:
+                s.detail = _restart_stopped_nodes()
+            else:
+                if exists():
+                    run(["kind", "delete", "cluster", "--name", config.CLUSTER_NAME])
+                _check_ports()
+                _create(mode, workers, retain, timeout)
+                created = True
+                s.detail = f"created with {1 + workers} node(s)"
+            kube.forget_clients()
+        with steps.step("registry wired into the nodes") as s:
+            registry.connect()
+            for node in node_containers():
+                _write_hosts_toml(node)
+            kube.apply([_registry_configmap()])
+            s.detail = f"localhost:5001 -> {config.REGISTRY_NAME}:5000"
+        with steps.step("nodes Ready") as s:
+            s.detail = ", ".join(wait_nodes_ready(timeout=180))
+        with steps.step("ingress controller (Traefik)") as s:
+            kube.apply(_system_docs(SYSTEM_MANIFESTS[0], mode))
+            kube.wait("deployment/traefik", namespace=config.SYSTEM_NAMESPACE, timeout=180)
+            wait_ingress_ready()
+            s.detail = f"http://*.localhost:{config.INGRESS_HTTP_PORT}"
+        with steps.step("metrics-server") as s:
+            kube.apply(_system_docs(SYSTEM_MANIFESTS[1], mode))
+            kube.wait("deployment/metrics-server", namespace="kube-system", timeout=240)
+            s.detail = "kubectl top works"
+    except LabError:
+        if created and not retain:
+            run(["kind", "delete", "cluster", "--name", config.CLUSTER_NAME], check=False)
+            if echo:
+                print("✗ the half-made cluster was deleted (pass --retain to keep it for debugging)")
+        raise
+    return steps
+
+
+def _create(mode: config.Mode, workers: int, retain: bool, timeout: float) -> None:
+    node_image = mode.image(config.NODE_IMAGE_ONLINE)
+    if mode.offline:
+        try:
+            client().images.get(node_image)
+        except NotFound:
+            raise ClusterError(f"the offline kit's node image {node_image} is not built",
+                               hint="build the kit first: offline-kit/build.sh (about 25 minutes cold, "
+                                    "minutes when cached)") from None
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
+        yaml.safe_dump(kind_config(mode, workers), f)
+    args = ["kind", "create", "cluster", "--name", config.CLUSTER_NAME, "--config", f.name,
+            "--image", node_image, "--wait", "0s"]
+    if retain:
+        args.append("--retain")
+    run(args, timeout=timeout, hint="read the kind output above; `labctl doctor` checks memory and ports; "
+                                    "`kind export logs` collects the node logs")
+
+
+def _restart_stopped_nodes() -> str:
+    stopped = [c for c in node_containers() if c.status != "running"]
+    for c in stopped:
+        c.start()
+    if stopped:
+        _wait_api(120)
+        return f"restarted {len(stopped)} stopped node(s)"
+    return "already running"
+
+
+def _wait_api(timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            kube.forget_clients()
+            kube.core().list_namespace(limit=1)
+            return
+        except Exception:  # noqa: BLE001 - the API server is still starting
+            time.sleep(2)
+    raise ClusterError("the cluster's API server does not answer", hint="`labctl down` then `labctl up`")
+
+
+def _write_hosts_toml(node) -> None:
+    path = f"/etc/containerd/certs.d/{config.REGISTRY_HOST}"
+    cmd = ["sh", "-c", f"mkdir -p '{path}' && cat > '{path}/hosts.toml' <<'EOF'\n{HOSTS_TOML}EOF"]
+    code, out = node.exec_run(cmd)
+    if code != 0:
+        raise ClusterError(f"could not configure the registry mirror on {node.name}", state=out.decode())
+
+
+def _registry_configmap() -> dict:
+    # KEP-1755: tells tools (and learners) where the cluster's local registry is.
+    return {"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "local-registry-hosting", "namespace": "kube-public"},
+            "data": {"localRegistryHosting.v1": f'host: "{config.REGISTRY_HOST}"\n'
+                                                "help: \"https://kind.sigs.k8s.io/docs/user/local-registry/\"\n"}}
+
+
+def _system_docs(path, mode: config.Mode) -> list[dict]:
+    """A system manifest with each container image mapped for the mode."""
+    docs = copy.deepcopy(kube.load_docs(path))
+    for doc in docs:
+        spec = doc.get("spec", {}).get("template", {}).get("spec", {})
+        for c in spec.get("containers", []):
+            c["image"] = mode.image(c["image"])
+    return docs
+
+
+def wait_nodes_ready(timeout: float = 180) -> list[str]:
+    """Wait until every node is Ready; returns ``name=Ready`` lines. Twin: ``kubectl get nodes``"""
+    deadline = time.monotonic() + timeout
+    state: list[str] = []
+    while time.monotonic() < deadline:
+        nodes = kube.core().list_node().items
+        state = []
+        for n in nodes:
+            ready = any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])
+            state.append(f"{n.metadata.name}={'Ready' if ready else 'NotReady'}")
+        if nodes and all(s.endswith("=Ready") for s in state):
+            return state
+        time.sleep(2)
+    raise ClusterError("nodes did not become Ready", state="\n".join(state),
+                       hint="a node stays NotReady without a pod network: `kubectl -n kube-system get pods`")
+
+
+def wait_ingress_ready(timeout: float = 60) -> None:
+    """Wait until the Ingress controller answers on host port 80 (404 for an unknown host is fine)."""
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            resp = requests.get(f"http://127.0.0.1:{config.INGRESS_HTTP_PORT}/", headers={"Host": "kubelab-probe.localhost"},
+                                timeout=3)
+            if resp.status_code in (200, 404):
+                return
+            last = f"HTTP {resp.status_code}"
+        except requests.RequestException as err:
+            last = str(err)[:200]
+        time.sleep(1)
+    raise ClusterError(f"nothing answers on host port {config.INGRESS_HTTP_PORT}", state=last,
+                       hint="check the kind port mapping (docker port kubelab-control-plane) and the Traefik pod")
+
+
+def info() -> dict:
+    """The cluster's nodes, Kubernetes version and context. Twin: ``kubectl get nodes -o wide``"""
+    nodes = kube.core().list_node().items
+    version = k8s_version()
+    return {"context": kube.context_name(), "version": version,
+            "nodes": [{"name": n.metadata.name,
+                       "roles": ",".join(k.split("/", 1)[1] for k in n.metadata.labels
+                                         if k.startswith("node-role.kubernetes.io/")) or "worker",
+                       "ready": any(c.type == "Ready" and c.status == "True" for c in n.status.conditions),
+                       "kubelet": n.status.node_info.kubelet_version,
+                       "runtime": n.status.node_info.container_runtime_version,
+                       "os": n.status.node_info.os_image,
+                       "kernel": n.status.node_info.kernel_version} for n in nodes]}
+
+
+def k8s_version() -> str:
+    from kubernetes import client as k8s  # noqa: PLC0415
+
+    return k8s.VersionApi(kube.api()).get_code().git_version
+
+
+def down(*, keep_registry: bool = False, echo: bool = True) -> Steps:
+    """Delete the cluster (and the registry unless ``keep_registry``). Twin: ``kind delete cluster --name kubelab``"""
+    steps = Steps(echo=echo)
+    with steps.step(f"kind cluster {config.CLUSTER_NAME} deleted"):
+        run(["kind", "delete", "cluster", "--name", config.CLUSTER_NAME])
+        kube.forget_clients()
+    if not keep_registry:
+        with steps.step("registry removed"):
+            registry.remove()
+    return steps

@@ -1,0 +1,116 @@
+"""Names, paths and the one online/offline switch.
+
+Online and offline differ only in where images come from: :func:`image_for`
+maps each public image to the offline kit's local build when offline is on.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+K8S_DIR = REPO_ROOT / "k8s"
+KIT_DIR = REPO_ROOT / "offline-kit"
+CACHE_DIR = Path(os.environ.get("KUBELAB_CACHE", "/var/cache/kubelab"))
+
+CLUSTER_NAME = os.environ.get("KUBELAB_CLUSTER", "kubelab")
+KIND_CONTEXT = f"kind-{CLUSTER_NAME}"
+REGISTRY_NAME = "kubelab-registry"
+REGISTRY_PORT = 5001
+REGISTRY_HOST = f"localhost:{REGISTRY_PORT}"
+INGRESS_HTTP_PORT = 80
+INGRESS_NODE_PORT = 30080
+SYSTEM_NAMESPACE = "kubelab-system"
+
+PART_OF = "app.kubernetes.io/part-of"
+PART_OF_VALUE = "kubelab"
+LAB_LABEL = "kubelab.dev/lab"
+
+
+def _kit_versions() -> dict[str, str]:
+    values = {}
+    for line in (KIT_DIR / "versions.env").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, value = line.split("=", 1)
+            values[key] = value
+    return values
+
+
+KIT = _kit_versions()
+KIT_REPO = KIT["KIT_REPO"]
+
+# Public image -> the offline kit's local build of the same software.
+NODE_IMAGE_ONLINE = "kindest/node:v1.34.11@sha256:44e222ee2132dab25ff87301682f89eb82c7880ea3a1bf543bfe9708fd08d67d"
+PUBLIC_TO_KIT = {
+    NODE_IMAGE_ONLINE: f"{KIT_REPO}/node:v{KIT['K8S_VERSION']}",
+    "registry:2": f"{KIT_REPO}/registry:{KIT['REGISTRY_VERSION']}",
+    f"traefik:v{KIT['TRAEFIK_VERSION']}": f"{KIT_REPO}/traefik:v{KIT['TRAEFIK_VERSION']}",
+    f"registry.k8s.io/metrics-server/metrics-server:v{KIT['METRICS_SERVER_VERSION']}":
+        f"{KIT_REPO}/metrics-server:v{KIT['METRICS_SERVER_VERSION']}",
+    "python:3.12-slim": f"{KIT_REPO}/bookworm-python3:{KIT['DEBIAN_SUITE']}",
+}
+
+
+@dataclass(frozen=True)
+class Mode:
+    """Where images come from. ``offline`` uses the kit's local images."""
+
+    offline: bool
+
+    def image(self, public: str) -> str:
+        """The image to use for ``public`` in this mode.
+
+        >>> Mode(offline=False).image("registry:2")
+        'registry:2'
+        >>> Mode(offline=True).image("registry:2").startswith("kubelab.local/kit/registry:")
+        True
+        """
+        if not self.offline:
+            return public
+        try:
+            return PUBLIC_TO_KIT[public]
+        except KeyError:
+            raise KeyError(f"the offline kit has no build of {public!r}") from None
+
+
+def registry_reachable(host: str = "registry-1.docker.io", timeout: float = 3.0) -> bool:
+    """True when the public container registry answers on TCP 443."""
+    try:
+        with socket.create_connection((host, 443), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def detect_mode(offline: bool | None = None) -> Mode:
+    """The mode: explicit, else ``KUBELAB_OFFLINE=1``, else offline when Docker Hub is unreachable."""
+    if offline is None:
+        env = os.environ.get("KUBELAB_OFFLINE")
+        offline = env == "1" if env in ("0", "1") else not registry_reachable()
+    return Mode(offline=bool(offline))
+
+
+def kit_bin(name: str) -> str | None:
+    """The path of ``kind`` or ``kubectl``: PATH first, then the offline kit."""
+    found = shutil.which(name)
+    if found:
+        return found
+    candidate = CACHE_DIR / "kit" / "bin" / "current" / name
+    return str(candidate) if candidate.exists() else None
+
+
+def labels(lab: str | None = None) -> dict[str, str]:
+    """The labels every object the suite creates carries.
+
+    >>> labels("04")
+    {'app.kubernetes.io/part-of': 'kubelab', 'kubelab.dev/lab': '04'}
+    """
+    out = {PART_OF: PART_OF_VALUE}
+    if lab:
+        out[LAB_LABEL] = lab
+    return out

@@ -1,0 +1,67 @@
+"""The few exception classes kubelab raises.
+
+Every message says what failed, the state that was seen, and a ``Hint:`` with
+the fix, so a learner never has to read a traceback to know what to do.
+"""
+
+from __future__ import annotations
+
+
+class LabError(Exception):
+    """A failure a learner can act on.
+
+    Args:
+        what: one line, what failed.
+        state: what was seen (pod phase, events, last log lines), may be empty.
+        hint: the fix, as a command or a step.
+        docs: a link to read more, optional.
+
+    >>> e = LabError("image build failed", state="no Dockerfile", hint="add one")
+    >>> print(e)
+    image build failed
+    no Dockerfile
+    Hint: add one
+    """
+
+    def __init__(self, what: str, state: str = "", hint: str = "", docs: str = ""):
+        self.what, self.state, self.hint, self.docs = what, state.rstrip(), hint, docs
+        super().__init__(self.render())
+
+    def render(self) -> str:
+        lines = [self.what]
+        if self.state:
+            lines.append(self.state)
+        if self.hint:
+            lines.append(f"Hint: {self.hint}")
+        if self.docs:
+            lines.append(f"Docs: {self.docs}")
+        return "\n".join(lines)
+
+
+class DockerUnavailable(LabError):
+    """The Docker engine cannot be reached."""
+
+
+class BuildFailed(LabError):
+    """An image build or push failed."""
+
+
+class ManifestInvalid(LabError):
+    """A manifest in ``k8s/`` is broken or breaks a lab rule."""
+
+    def __init__(self, what: str, problems: list[str] | None = None, hint: str = "", docs: str = ""):
+        self.problems = list(problems or [])
+        state = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(what, state=state, hint=hint, docs=docs)
+
+
+class ClusterError(LabError):
+    """The kind cluster, the registry or the ingress controller is not as needed."""
+
+
+class DeployFailed(LabError):
+    """A rollout did not become ready, or the URL did not answer."""
+
+
+class PortInUse(LabError):
+    """A host port the lab needs is taken by something else."""

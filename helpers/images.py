@@ -1,0 +1,184 @@
+"""Images: build with live progress, layers and history, tag, push.
+
+The Docker twin of each helper is in its docstring, so a learner can type it.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docker.errors import APIError, ImageNotFound
+
+from . import config
+from .docker_client import client
+from .errors import BuildFailed
+from .progress import Progress
+
+_STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
+
+
+@dataclass
+class BuildResult:
+    """What a build made and how: the image, its tags, steps, cache hits, time."""
+
+    image_id: str
+    tags: list[str]
+    seconds: float
+    steps: int
+    cached_steps: int
+    log: list[str] = field(default_factory=list)
+
+    @property
+    def short_id(self) -> str:
+        return self.image_id.split(":")[-1][:12]
+
+
+def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", build_args: dict | None = None,
+          labels: dict | None = None, mode: config.Mode | None = None, nocache: bool = False,
+          echo: bool = True) -> BuildResult:
+    """Build an image from ``context`` with streamed progress.
+
+    ``BASE_IMAGE`` is passed as a build argument: ``python:3.12-slim`` online, the
+    offline kit's Debian base offline, so Dockerfiles stay the same in both modes.
+
+    Twin: ``docker build --build-arg BASE_IMAGE=... -t TAG CONTEXT``
+
+    >>> # build("apps/hello", "localhost:5001/hello:v1").short_id   # doctest: +SKIP
+    """
+    context = Path(context)
+    if not (context / dockerfile).is_file():
+        raise BuildFailed(f"no {dockerfile} at the root of {context}",
+                          state=f"files there: {', '.join(sorted(p.name for p in context.iterdir())[:12])}"
+                          if context.is_dir() else f"{context} does not exist",
+                          hint=f"add a {dockerfile} at the repository root: the build service (D2Hub) "
+                               "builds from the root Dockerfile")
+    mode = mode or config.detect_mode()
+    args = {"BASE_IMAGE": mode.image("python:3.12-slim")}
+    args.update(build_args or {})
+    all_labels = config.labels()
+    all_labels.update(labels or {})
+    api = client().api
+    started = time.monotonic()
+    log: list[str] = []
+    steps = cached = 0
+    image_id = None
+    bar = Progress(f"build {tag}", echo=echo)
+    try:
+        stream = api.build(path=str(context), dockerfile=dockerfile, tag=tag, buildargs=args, labels=all_labels,
+                           rm=True, forcerm=True, decode=True, nocache=nocache)
+        for chunk in stream:
+            if "error" in chunk:
+                detail = chunk.get("errorDetail", {}).get("message", chunk["error"])
+                raise BuildFailed(f"docker build of {tag} failed", state="\n".join(log[-12:] + [detail]),
+                                  hint=_build_hint(detail))
+            text = chunk.get("stream", "")
+            if "aux" in chunk and "ID" in chunk["aux"]:
+                image_id = chunk["aux"]["ID"]
+            for line in text.splitlines():
+                if not line.strip():
+                    continue
+                log.append(line)
+                match = _STEP.match(line)
+                if match:
+                    steps = int(match.group(2))
+                    bar.update(int(match.group(1)), match.group(3), total=steps)
+                if "Using cache" in line:
+                    cached += 1
+    except APIError as err:
+        raise BuildFailed(f"docker build of {tag} failed", state=str(err), hint=_build_hint(str(err))) from None
+    finally:
+        bar.close()
+    if image_id is None:
+        image_id = client().images.get(tag).id
+    return BuildResult(image_id, [tag], time.monotonic() - started, steps, cached, log)
+
+
+def _build_hint(detail: str) -> str:
+    if "pull access denied" in detail or "not found" in detail and "manifest" in detail:
+        return ("the base image could not be pulled: online, check the FROM line and your network; "
+                "offline, build the kit first (offline-kit/build.sh) and pass --offline")
+    if "COPY failed" in detail or "no such file" in detail.lower():
+        return "a COPY names a file that is not in the build context (the repo root): check its path"
+    return "read the last build lines above; fix the Dockerfile line they name"
+
+
+def layers(image: str) -> list[dict]:
+    """The image's layers, newest first: the instruction that made each and its size in bytes.
+
+    Twin: ``docker history IMAGE``
+    """
+    out = []
+    for entry in client().images.get(image).history():
+        created_by = entry.get("CreatedBy", "").replace("/bin/sh -c #(nop) ", "").replace("/bin/sh -c ", "RUN ")
+        out.append({"created_by": created_by.strip(), "size": entry.get("Size", 0), "id": entry.get("Id", "")})
+    return out
+
+
+def size(image: str) -> int:
+    """The image's size in bytes. Twin: ``docker image inspect -f '{{.Size}}' IMAGE``"""
+    return client().images.get(image).attrs["Size"]
+
+
+def exists(image: str) -> bool:
+    try:
+        client().images.get(image)
+        return True
+    except ImageNotFound:
+        return False
+
+
+def tag(image: str, new_tag: str) -> None:
+    """Give ``image`` another name. Twin: ``docker tag IMAGE NEW_TAG``"""
+    repo, _, version = new_tag.rpartition(":")
+    if not repo or "/" in version:
+        repo, version = new_tag, "latest"
+    client().images.get(image).tag(repo, version)
+
+
+def push(image: str, *, echo: bool = True) -> str:
+    """Push to the registry the image name points at; returns the pushed digest.
+
+    Twin: ``docker push IMAGE``
+    """
+    repo, _, version = image.rpartition(":")
+    bar = Progress(f"push {image}", echo=echo)
+    digest = ""
+    layers_done: set[str] = set()
+    layer_ids: set[str] = set()
+    try:
+        for chunk in client().api.push(repo, tag=version, stream=True, decode=True):
+            if "error" in chunk:
+                raise BuildFailed(f"docker push of {image} failed", state=chunk["error"],
+                                  hint="is the local registry up? `labctl up` starts it at localhost:5001")
+            if "id" in chunk:
+                layer_ids.add(chunk["id"])
+                if chunk.get("status") in ("Pushed", "Layer already exists", "Mounted from"):
+                    layers_done.add(chunk["id"])
+                bar.update(len(layers_done), chunk.get("status", ""), total=len(layer_ids))
+            aux = chunk.get("aux") or {}
+            if "Digest" in aux:
+                digest = aux["Digest"]
+    except APIError as err:
+        raise BuildFailed(f"docker push of {image} failed", state=str(err),
+                          hint="is the local registry up? `labctl up` starts it at localhost:5001") from None
+    finally:
+        bar.close()
+    if not digest:
+        raise BuildFailed(f"docker push of {image} reported no digest", hint="retry; check `docker logs kubelab-registry`")
+    return digest
+
+
+def human(n: float) -> str:
+    """Bytes as text.
+
+    >>> human(1536)
+    '1.5 KB'
+    """
+    for unit in ("B", "KB", "MB", "GB"):
+        if abs(n) < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"

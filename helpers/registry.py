@@ -1,0 +1,110 @@
+"""The local registry (D2Hub's stand-in) at ``localhost:5001``.
+
+A ``registry:2`` container (offline: the kit's build of the same software),
+published on the host's loopback and joined to kind's network, where the nodes'
+containerd reaches it by name.
+"""
+
+from __future__ import annotations
+
+import time
+
+import requests
+from docker.errors import APIError, NotFound
+
+from . import config
+from .docker_client import client
+from .errors import ClusterError, PortInUse
+from .ports import port_owner
+
+
+def status() -> str:
+    """``running``, ``stopped`` or ``missing``. Twin: ``docker ps -a -f name=kubelab-registry``"""
+    try:
+        c = client().containers.get(config.REGISTRY_NAME)
+    except NotFound:
+        return "missing"
+    return "running" if c.status == "running" else "stopped"
+
+
+def ensure(mode: config.Mode) -> str:
+    """Start the registry if it is not running; returns what was done.
+
+    Twin: ``docker run -d --restart=always -p 127.0.0.1:5001:5000 --name kubelab-registry registry:2``
+    """
+    state = status()
+    if state == "running":
+        wait_ready()
+        return "already running"
+    if state == "stopped":
+        client().containers.get(config.REGISTRY_NAME).start()
+        wait_ready()
+        return "started"
+    owner = port_owner(config.REGISTRY_PORT)
+    if owner:
+        raise PortInUse(f"port {config.REGISTRY_PORT} is taken, the local registry needs it", state=owner,
+                        hint=f"stop what listens on {config.REGISTRY_PORT} (see above), then run `labctl up` again")
+    image = mode.image("registry:2")
+    if mode.offline and not _image_present(image):
+        raise ClusterError(f"the offline kit's registry image {image} is missing",
+                           hint="build the kit: offline-kit/build.sh (about 25 minutes the first time)")
+    try:
+        client().containers.run(image, name=config.REGISTRY_NAME, detach=True,
+                                restart_policy={"Name": "always"},
+                                ports={"5000/tcp": ("127.0.0.1", config.REGISTRY_PORT)},
+                                labels=config.labels())
+    except APIError as err:
+        raise ClusterError("the registry container did not start", state=str(err),
+                           hint="online: check that `docker pull registry:2` works; offline: pass --offline") from None
+    wait_ready()
+    return "created"
+
+
+def _image_present(image: str) -> bool:
+    try:
+        client().images.get(image)
+        return True
+    except NotFound:
+        return False
+
+
+def wait_ready(timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"http://{config.REGISTRY_HOST}/v2/", timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise ClusterError(f"the registry at {config.REGISTRY_HOST} does not answer",
+                       state=client().containers.get(config.REGISTRY_NAME).logs(tail=10).decode(errors="replace"),
+                       hint="`docker logs kubelab-registry`; remove it with `labctl down` and run `labctl up`")
+
+
+def connect(network: str = "kind") -> None:
+    """Join the registry to kind's network, so nodes reach it as ``kubelab-registry:5000``.
+
+    Twin: ``docker network connect kind kubelab-registry``
+    """
+    net = client().networks.get(network)
+    net.reload()
+    if config.REGISTRY_NAME not in {c.name for c in net.containers}:
+        net.connect(config.REGISTRY_NAME)
+
+
+def tags(repository: str) -> list[str]:
+    """The tags the registry holds for a repository. Twin: ``curl localhost:5001/v2/NAME/tags/list``"""
+    resp = requests.get(f"http://{config.REGISTRY_HOST}/v2/{repository}/tags/list", timeout=5)
+    if resp.status_code == 404:
+        return []
+    resp.raise_for_status()
+    return sorted(resp.json().get("tags") or [])
+
+
+def remove() -> None:
+    """Delete the registry container and its storage. Twin: ``docker rm -f -v kubelab-registry``"""
+    try:
+        client().containers.get(config.REGISTRY_NAME).remove(force=True, v=True)
+    except NotFound:
+        pass

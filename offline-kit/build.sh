@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# Builds the offline kit: everything a kind cluster with a registry and an Ingress
+# controller needs, made from the Go module proxy and Debian's packages alone, for
+# machines (CI, air-gapped classrooms) that cannot pull container images.
+#
+#   offline-kit/build.sh            build what is missing, reuse the rest
+#   offline-kit/build.sh --list     print the images the kit provides
+#   offline-kit/build.sh --force    rebuild every step
+#
+# Artefacts live under $KUBELAB_CACHE (default /var/cache/kubelab)/kit, keyed by
+# the versions in versions.env and the files each step reads, so a warm rerun only
+# checks stamps. Images carry the label kubelab.kit.key=<key> and live in Docker.
+set -euo pipefail
+
+kit_dir=$(cd "$(dirname "$0")" && pwd)
+repo_dir=$(dirname "$kit_dir")
+# shellcheck source=versions.env
+source "$kit_dir/versions.env"
+cache=${KUBELAB_CACHE:-/var/cache/kubelab}/kit
+logs=$cache/logs
+force=0
+export GOFLAGS=-buildvcs=false CGO_ENABLED=0 DEBIAN_FRONTEND=noninteractive
+
+kit_images=(
+  "kube-apiserver:v$K8S_VERSION" "kube-controller-manager:v$K8S_VERSION"
+  "kube-scheduler:v$K8S_VERSION" "kube-proxy:v$K8S_VERSION"
+  "etcd:$ETCD_VERSION" "coredns:v$COREDNS_VERSION" "pause:$PAUSE_VERSION"
+  "kubelab-cni:v$K8S_VERSION" "traefik:v$TRAEFIK_VERSION"
+  "metrics-server:v$METRICS_SERVER_VERSION"
+)
+# Images that stay on the host (the registry runs beside the cluster; the base is
+# what sample apps build FROM) rather than inside the node image.
+host_images=("registry:$REGISTRY_VERSION" "bookworm-python3:$DEBIAN_SUITE")
+node_image="$KIT_REPO/node:v$K8S_VERSION"
+
+case "${1:-}" in
+  --list)
+    for i in "${kit_images[@]}" "${host_images[@]}"; do echo "$KIT_REPO/$i"; done
+    echo "$node_image"; exit 0 ;;
+  --force) force=1 ;;
+  "") ;;
+  *) echo "usage: $0 [--list|--force]" >&2; exit 2 ;;
+esac
+
+mkdir -p "$logs" "$cache/bin" "$cache/stamps" "$cache/ctx"
+
+# --- plumbing ---------------------------------------------------------------
+# key_of FILE_OR_DIR...: a short hash of versions.env plus the named inputs.
+key_of() {
+  {
+    cat "$kit_dir/versions.env"
+    for f in "$@"; do find "$f" -type f -print0 | sort -z | xargs -0 sha256sum; done
+  } | sha256sum | cut -c1-12
+}
+
+image_key() { docker image inspect --format '{{index .Config.Labels "kubelab.kit.key"}}' "$1" 2>/dev/null || true; }
+
+# step NAME KEY HINT FUNCTION: runs FUNCTION unless its stamp for KEY exists,
+# with output in $logs/NAME.log, and a ✓/✗ line with the time taken.
+step() {
+  local name=$1 key=$2 hint=$3 fn=$4 stamp="$cache/stamps/$1"
+  if [ $force = 0 ] && [ "$(cat "$stamp" 2>/dev/null)" = "$key" ]; then
+    printf '✓ %-22s cached (%s)\n' "$name" "$key"; return 0
+  fi
+  local log="$logs/$name.log" t0=$SECONDS
+  printf '… %-22s building (log: %s)\n' "$name" "$log"
+  if ( set -euo pipefail; "$fn" "$key" ) >"$log" 2>&1; then
+    echo "$key" >"$stamp"
+    printf '✓ %-22s built in %ds\n' "$name" $((SECONDS - t0))
+  else
+    printf '✗ %-22s failed after %ds. Last lines of %s:\n' "$name" $((SECONDS - t0)) "$log" >&2
+    tail -n 25 "$log" | sed 's/^/    /' >&2
+    printf 'ERROR: offline kit step %s failed.\nHint: %s\n' "$name" "$hint" >&2
+    exit 1
+  fi
+}
+
+go_dir() { # the module cache folder of MODULE@VERSION, downloaded on demand
+  go mod download -json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'
+}
+
+bin_k8s=$cache/bin/kubernetes-v$K8S_VERSION
+bin_kind=$cache/bin/kind-v$KIND_VERSION
+bin_dns=$cache/bin/coredns-v$COREDNS_VERSION
+bin_traefik=$cache/bin/traefik-v$TRAEFIK_VERSION
+bin_metrics=$cache/bin/metrics-server-v$METRICS_SERVER_VERSION
+bin_deb=$cache/bin/debian-etcd-$ETCD_VERSION-registry-$REGISTRY_VERSION
+rootfs=$cache/rootfs
+
+# --- Go builds ----------------------------------------------------------------
+build_kubernetes() {
+  local v=k8s.io/component-base/version
+  local ld="-s -w -X $v.gitVersion=v$K8S_VERSION -X $v.gitMajor=${K8S_VERSION%%.*}
+    -X $v.gitMinor=$(echo "$K8S_VERSION" | cut -d. -f2) -X $v.gitTreeState=clean
+    -X $v.gitCommit=kubelab-offline-kit -X $v.buildDate=2026-01-01T00:00:00Z
+    -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION"
+  mkdir -p "$bin_k8s"
+  cd "$kit_dir/go/kubernetes"
+  # The wrapper module pins the release: fail loudly if versions.env moved on.
+  grep -q "k8s.io/kubernetes v$K8S_VERSION" go.mod || { echo "go/kubernetes/go.mod does not require v$K8S_VERSION"; exit 1; }
+  go build -trimpath -ldflags "$ld" -o "$bin_k8s/" \
+    k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kube-proxy \
+    k8s.io/kubernetes/cmd/kubeadm k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl \
+    ./cmd/kubelab-cni
+  "$bin_k8s/kubeadm" version -o short | grep -qx "v$K8S_VERSION"
+}
+
+build_kind() {
+  mkdir -p "$bin_kind"
+  GOBIN="$bin_kind" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kind@v$KIND_VERSION"
+  "$bin_kind/kind" version
+}
+
+build_coredns() {
+  mkdir -p "$bin_dns"
+  cd "$kit_dir/go/coredns"
+  go build -trimpath -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=kubelab-kit" -o "$bin_dns/coredns" .
+  "$bin_dns/coredns" -version
+}
+
+build_traefik() {
+  # Built as the main module, in its own source folder, so that its go.mod's
+  # replace directives apply exactly as in an upstream build.
+  local src
+  src=$(go_dir "github.com/traefik/traefik/v3@v$TRAEFIK_VERSION")
+  mkdir -p "$bin_traefik"
+  cd "$src"
+  go build -trimpath -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" \
+    -o "$bin_traefik/traefik" ./cmd/traefik
+  "$bin_traefik/traefik" version
+}
+
+build_metrics_server() {
+  local src
+  src=$(go_dir "sigs.k8s.io/metrics-server@v$METRICS_SERVER_VERSION")
+  mkdir -p "$bin_metrics"
+  cd "$src"
+  go build -trimpath -ldflags "-s -w" -o "$bin_metrics/metrics-server" ./cmd/metrics-server
+  "$bin_metrics/metrics-server" --version
+}
+
+# --- Debian -------------------------------------------------------------------
+fetch_debian_bins() {
+  local debs=$cache/../debs/forky tmp
+  "$repo_dir/tools/debian-fetch.sh" forky "$debs" etcd-server docker-registry
+  ls "$debs"/etcd-server_"$ETCD_VERSION"-*.deb "$debs"/docker-registry_"$REGISTRY_VERSION"+*.deb
+  tmp=$(mktemp -d)
+  dpkg-deb -x "$debs"/etcd-server_"$ETCD_VERSION"-*.deb "$tmp"
+  dpkg-deb -x "$debs"/docker-registry_"$REGISTRY_VERSION"+*.deb "$tmp"
+  mkdir -p "$bin_deb"
+  cp "$tmp/usr/bin/etcd" "$tmp/usr/bin/docker-registry" "$bin_deb/"
+  rm -rf "$tmp"
+  "$bin_deb/etcd" --version
+}
+
+# debootstrap_image NAME TAG PACKAGES: a minbase Debian rootfs with PACKAGES,
+# trimmed of docs and apt lists, imported into Docker as $KIT_REPO/NAME:TAG.
+debootstrap_image() {
+  local name=$1 tag=$2 pkgs=$3 key=$4 dir="$rootfs/$1"
+  mkdir -p "$rootfs/debs"
+  rm -rf "$dir"
+  debootstrap --variant=minbase --cache-dir="$rootfs/debs" --include="$pkgs" \
+    "$DEBIAN_SUITE" "$dir" http://deb.debian.org/debian
+  rm -rf "$dir"/var/cache/apt/*.bin "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* \
+    "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/* "$dir"/var/log/*.log
+  find "$dir/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name 'locale.alias' -exec rm -rf {} +
+  tar -C "$dir" --numeric-owner -c . | docker import \
+    --change "LABEL kubelab.kit.key=$key org.opencontainers.image.title=$name" \
+    --change 'CMD ["/bin/bash"]' - "$KIT_REPO/$name:$tag"
+  rm -rf "$dir"
+}
+
+rootfs_python() { debootstrap_image bookworm-python3 "$DEBIAN_SUITE" python3,ca-certificates "$1"; }
+rootfs_iptables() { debootstrap_image bookworm-iptables "$DEBIAN_SUITE" iptables,conntrack "$1"; }
+rootfs_node() {
+  debootstrap_image node-rootfs "$DEBIAN_SUITE" \
+    systemd,systemd-sysv,dbus,containerd,runc,containernetworking-plugins,iptables,nftables,conntrack,iproute2,ethtool,util-linux,mount,kmod,socat,libseccomp2,pigz,ca-certificates,procps,jq,curl,e2fsprogs,bash \
+    "$1"
+}
+
+# --- images -------------------------------------------------------------------
+# docker_build IMAGE DIR KEY [FILE...]: stage DIR's Dockerfile and FILEs into a
+# build context and build IMAGE, labelled with KEY.
+docker_build() {
+  local image=$1 dir=$2 key=$3 ctx
+  shift 3
+  ctx="$cache/ctx/$(basename "$dir")"
+  rm -rf "$ctx"; mkdir -p "$ctx"
+  cp -r "$dir"/. "$ctx"/
+  for f in "$@"; do cp -r "$f" "$ctx"/; done
+  docker build -q --label "kubelab.kit.key=$key" --build-arg "KIT_REPO=$KIT_REPO" \
+    --build-arg "DEBIAN_SUITE=$DEBIAN_SUITE" -t "$image" "$ctx"
+  rm -rf "$ctx"
+}
+
+build_component_images() {
+  local key=$1 img=$kit_dir/images
+  for c in kube-apiserver kube-controller-manager kube-scheduler; do
+    docker_build "$KIT_REPO/$c:v$K8S_VERSION" "$img/static-binary" "$key" "$bin_k8s/$c"
+    # One Dockerfile serves the three: the binary's name is the entrypoint.
+    docker image inspect "$KIT_REPO/$c:v$K8S_VERSION" >/dev/null
+  done
+  docker_build "$KIT_REPO/kube-proxy:v$K8S_VERSION" "$img/kube-proxy" "$key" "$bin_k8s/kube-proxy"
+  docker_build "$KIT_REPO/kubelab-cni:v$K8S_VERSION" "$img/static-binary" "$key" "$bin_k8s/kubelab-cni"
+  docker_build "$KIT_REPO/coredns:v$COREDNS_VERSION" "$img/coredns" "$key" "$bin_dns/coredns"
+  docker_build "$KIT_REPO/traefik:v$TRAEFIK_VERSION" "$img/traefik" "$key" "$bin_traefik/traefik"
+  docker_build "$KIT_REPO/metrics-server:v$METRICS_SERVER_VERSION" "$img/metrics-server" "$key" "$bin_metrics/metrics-server"
+  docker_build "$KIT_REPO/etcd:$ETCD_VERSION" "$img/etcd" "$key" "$bin_deb/etcd"
+  docker_build "$KIT_REPO/registry:$REGISTRY_VERSION" "$img/registry" "$key" "$bin_deb/docker-registry"
+  gcc -static -O2 -s -Wall -o "$cache/ctx/pause-bin" "$img/pause/pause.c"
+  mkdir -p "$cache/ctx/pause-files" && mv "$cache/ctx/pause-bin" "$cache/ctx/pause-files/pause"
+  docker_build "$KIT_REPO/pause:$PAUSE_VERSION" "$img/pause" "$key" "$cache/ctx/pause-files/pause"
+  rm -rf "$cache/ctx/pause-files"
+}
+
+build_node_image() {
+  local key=$1 kind_src ctx="$cache/ctx/node" builder="kubelab-kit-node-build"
+  kind_src=$(go_dir "sigs.k8s.io/kind@v$KIND_VERSION")
+  rm -rf "$ctx"; mkdir -p "$ctx/bin"
+  cp -r "$kit_dir/images/node/." "$ctx/"
+  cp -r "$kind_src/images/base/files" "$ctx/kind-base"
+  chmod -R u+w "$ctx"
+  sed -i "s#KIT_REPO/kubelab-cni:K8S_VERSION#$KIT_REPO/kubelab-cni:v$K8S_VERSION#" "$ctx/manifests/default-cni.yaml"
+  cp "$bin_k8s/kubeadm" "$bin_k8s/kubelet" "$bin_k8s/kubectl" "$ctx/bin/"
+  docker build -q --label "kubelab.kit.key=$key" \
+    --build-arg "NODE_ROOTFS=$KIT_REPO/node-rootfs:$DEBIAN_SUITE" \
+    --build-arg "K8S_VERSION=v$K8S_VERSION" \
+    --build-arg "PAUSE_IMAGE=$KIT_REPO/pause:$PAUSE_VERSION" \
+    -t "$node_image-pre" "$ctx"
+  rm -rf "$ctx"
+  # Pre-load the cluster's images into the node's containerd, as kind's own
+  # node-image build does: run the node with sleep, start containerd inside,
+  # import each image without unpacking, then commit the container.
+  docker rm -f "$builder" >/dev/null 2>&1 || true
+  docker run -d --name "$builder" --entrypoint=sleep --security-opt seccomp=unconfined \
+    "$node_image-pre" infinity
+  docker exec "$builder" bash -c 'nohup containerd >/var/log/containerd-build.log 2>&1 &'
+  for _ in $(seq 1 30); do docker exec "$builder" ctr version >/dev/null 2>&1 && break; sleep 1; done
+  for i in "${kit_images[@]}"; do
+    echo "importing $KIT_REPO/$i"
+    docker save "$KIT_REPO/$i" | docker exec -i "$builder" \
+      ctr --namespace=k8s.io images import --all-platforms --no-unpack --digests -
+  done
+  docker exec "$builder" ctr --namespace=k8s.io images ls -q
+  docker exec "$builder" bash -c 'pkill containerd; sleep 2; rm -f /var/log/containerd-build.log'
+  docker commit \
+    --change 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]' \
+    --change "LABEL kubelab.kit.key=$key" \
+    "$builder" "$node_image"
+  docker rm -f "$builder"
+  docker rmi "$node_image-pre"
+}
+
+# --- the steps, in order --------------------------------------------------------
+command -v go >/dev/null || { echo "ERROR: go is not installed.
+Hint: install Go 1.24 or newer (Debian: golang-go from bookworm-backports, or go.dev/dl)." >&2; exit 1; }
+docker version >/dev/null 2>&1 || { echo "ERROR: the Docker engine does not answer.
+Hint: run tools/install-docker.sh (or start Docker Desktop), then run this again." >&2; exit 1; }
+command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null
+
+t_start=$SECONDS
+net_hint="the Go module proxy or Debian could not be reached, or a version in versions.env does not exist: read the log"
+step go-kubernetes "$(key_of "$kit_dir/go/kubernetes")" "$net_hint" build_kubernetes
+step go-kind "$(key_of /dev/null)" "$net_hint" build_kind
+step go-coredns "$(key_of "$kit_dir/go/coredns")" "$net_hint" build_coredns
+step go-traefik "$(key_of /dev/null)" "$net_hint" build_traefik
+step go-metrics-server "$(key_of /dev/null)" "$net_hint" build_metrics_server
+step debian-bins "$(key_of "$repo_dir/tools/debian-fetch.sh")" "$net_hint" fetch_debian_bins
+
+# Image steps check Docker itself, not only the stamp: a pruned image store
+# must trigger a rebuild even where the stamps survived.
+image_step() { # NAME IMAGE KEY HINT FUNCTION
+  if [ "$(image_key "$2")" != "$3" ]; then rm -f "$cache/stamps/$1"; fi
+  step "$1" "$3" "$4" "$5"
+}
+deb_hint="debootstrap failed: check that deb.debian.org answers (apt-get update) and that $rootfs has free space"
+image_step rootfs-python "$KIT_REPO/bookworm-python3:$DEBIAN_SUITE" "$(key_of /dev/null)" "$deb_hint" rootfs_python
+image_step rootfs-iptables "$KIT_REPO/bookworm-iptables:$DEBIAN_SUITE" "$(key_of /dev/null)" "$deb_hint" rootfs_iptables
+image_step rootfs-node "$KIT_REPO/node-rootfs:$DEBIAN_SUITE" "$(key_of /dev/null)" "$deb_hint" rootfs_node
+images_key=$(key_of "$kit_dir/images" "$kit_dir/go")
+image_step images "$KIT_REPO/pause:$PAUSE_VERSION" "$images_key" \
+  "a kit image failed to build: the log names the Dockerfile under offline-kit/images" build_component_images
+image_step node-image "$node_image" "$(key_of "$kit_dir/images" "$kit_dir/go" "$kit_dir/build.sh")" \
+  "the node image failed: the log shows the docker build or the image import; 'docker rm -f kubelab-kit-node-build' and rerun" \
+  build_node_image
+
+mkdir -p "$cache/bin/current"
+ln -sf "$bin_kind/kind" "$cache/bin/current/kind"
+ln -sf "$bin_k8s/kubectl" "$cache/bin/current/kubectl"
+printf '✓ offline kit ready in %ds: node image %s; kind and kubectl in %s\n' \
+  $((SECONDS - t_start)) "$node_image" "$cache/bin/current"

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Installs and starts a Docker engine that can run --privileged containers (kind
+# nodes need them). Idempotent: when a working engine of a recent enough version
+# answers already, it does nothing.
+#
+# Why not Debian bookworm's docker.io: its 20.10 engine fails "--privileged" in
+# sandboxes whose capability bounding set lacks CAP_SYS_RESOURCE ("unable to apply
+# caps"). dockerd 28.5 and containerd 2.1 from Debian forky's packages, unpacked
+# under /opt/kubelab/engine, with bookworm's runc, run them (measured in DESIGN.md).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${KUBELAB_CACHE:-/var/cache/kubelab}
+prefix=/opt/kubelab/engine
+log=/var/log/kubelab-dockerd.log
+min_major=25
+
+say() { printf '%s\n' "$*"; }
+fail() { printf 'ERROR: %s\nHint: %s\n' "$1" "$2" >&2; exit 1; }
+
+engine_ok() {
+  local v
+  v=$(timeout 10 docker version --format '{{.Server.Version}}' 2>/dev/null) || return 1
+  [ "${v%%.*}" -ge "$min_major" ] 2>/dev/null
+}
+
+if engine_ok; then
+  say "✓ docker engine $(docker version --format '{{.Server.Version}}') already running"
+  exit 0
+fi
+if timeout 10 docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
+  fail "a Docker engine older than $min_major.x is running ($(docker version --format '{{.Server.Version}}'))" \
+       "stop it (systemctl stop docker containerd, or kill dockerd) and run $0 again; old engines cannot run kind's privileged nodes here"
+fi
+[ "$(id -u)" = 0 ] || fail "installing the engine needs root" "run: sudo $0"
+
+# Host packages from the machine's own suite: runc, iptables and friends.
+need=()
+for p in runc iptables tini ca-certificates procps; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  say "… apt-get install ${need[*]}"
+  apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if [ ! -x "$prefix/usr/sbin/dockerd" ] || [ ! -x "$prefix/usr/bin/containerd" ]; then
+  say "… fetching docker.io and containerd from Debian forky"
+  debs="$cache/debs/forky"
+  pkgs=(docker.io containerd)
+  command -v docker >/dev/null || pkgs+=(docker-cli)
+  "$here/debian-fetch.sh" forky "$debs" "${pkgs[@]}"
+  mkdir -p "$prefix"
+  for p in "${pkgs[@]}"; do dpkg-deb -x "$debs/${p}"_*.deb "$prefix"; done
+fi
+command -v docker >/dev/null || ln -sf "$prefix/usr/bin/docker" /usr/local/bin/docker
+# dockerd looks up containerd, the shim, runc and docker-init on PATH.
+export PATH="$prefix/usr/bin:$prefix/usr/sbin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
+
+# A stale pid file from a killed engine would stop dockerd from starting.
+for pidf in /var/run/docker.pid /run/containerd/containerd.pid; do
+  if [ -f "$pidf" ] && ! kill -0 "$(cat "$pidf")" 2>/dev/null; then rm -f "$pidf"; fi
+done
+mkdir -p /etc/docker
+say "… starting dockerd (log: $log)"
+nohup setsid dockerd --host=unix:///var/run/docker.sock >>"$log" 2>&1 < /dev/null &
+for _ in $(seq 1 60); do
+  engine_ok && break
+  sleep 1
+done
+engine_ok || fail "dockerd did not answer within 60 s; last lines of $log:
+$(tail -n 15 "$log")" "read $log; a port or pid file held by another engine is the usual cause"
+say "✓ docker engine $(docker version --format '{{.Server.Version}}') running"
