@@ -46,7 +46,7 @@ def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", buil
 
     Twin: ``docker build --build-arg BASE_IMAGE=... -t TAG CONTEXT``
 
-    >>> # build("apps/hello", "localhost:5001/hello:v1").short_id   # doctest: +SKIP
+    Example: ``build("apps/hello", "localhost:5001/hello:v1").short_id``
     """
     context = Path(context)
     if not (context / dockerfile).is_file():

@@ -1,0 +1,43 @@
+"""hello: the lab's sample web app. It answers with its version and the pod it runs
+in, so a learner sees which pod served a request and which version is live."""
+
+import json
+import os
+import socket
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+VERSION = (HERE / "VERSION").read_text().strip()
+MESSAGE = os.environ.get("MESSAGE", "Hello from kubelab!")
+PORT = int(os.environ.get("PORT", "8080"))
+
+
+class Handler(BaseHTTPRequestHandler):
+    def _send(self, code: int, body: str, content_type: str = "text/plain; charset=utf-8") -> None:
+        data = body.encode()
+        self.send_response(code)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        pod = socket.gethostname()
+        if self.path == "/healthz":
+            self._send(200, "ok\n")
+        elif self.path == "/api":
+            self._send(200, json.dumps({"message": MESSAGE, "version": VERSION, "pod": pod}) + "\n",
+                       "application/json")
+        else:
+            self._send(200, f"{MESSAGE} version={VERSION} pod={pod}\n")
+
+    def log_message(self, fmt: str, *args) -> None:
+        sys.stdout.write(f"{self.address_string()} {fmt % args}\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    print(f"hello {VERSION} listening on :{PORT}", flush=True)
+    ThreadingHTTPServer(("", PORT), Handler).serve_forever()

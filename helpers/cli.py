@@ -1,0 +1,117 @@
+"""``labctl``: every notebook step from a shell, for scripts and instructor demos.
+
+Failures print ``ERROR:`` with the state seen and a ``Hint:``; ``-v`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import traceback
+
+from . import config
+from .errors import LabError
+
+
+def _cmd_doctor(args) -> int:
+    from .doctor import doctor  # noqa: PLC0415
+
+    checks = doctor(require_cluster=args.cluster)
+    return 0 if all(c.ok for c in checks) else 1
+
+
+def _cmd_up(args) -> int:
+    from . import cluster  # noqa: PLC0415
+
+    cluster.up(offline=True if args.offline else None, workers=args.workers, retain=args.retain)
+    return 0
+
+
+def _cmd_down(args) -> int:
+    from . import cluster  # noqa: PLC0415
+
+    cluster.down(keep_registry=args.keep_registry)
+    return 0
+
+
+def _cmd_kit(args) -> int:
+    script = config.KIT_DIR / "build.sh"
+    return subprocess.call(["bash", str(script), *(["--force"] if args.force else [])])
+
+
+def _cmd_pipeline(args) -> int:
+    from . import pipeline  # noqa: PLC0415
+
+    result = pipeline.run(args.repo, name=args.name, namespace=args.namespace, tag=args.tag,
+                          offline=True if args.offline else None, context=args.context)
+    print(result.url)
+    return 0
+
+
+def _cmd_validate(args) -> int:
+    from . import manifests  # noqa: PLC0415
+
+    docs = manifests.load_dir(args.path)
+    manifests.validate(docs, expected_image=args.image)
+    print(f"✓ {len(docs)} object(s) in {args.path} are valid")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="labctl", description="kubelab: containers and Kubernetes, for real.")
+    p.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
+    p.add_argument("--context", help="kubeconfig context (default: kind-kubelab)")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    d = sub.add_parser("doctor", help="check prerequisites: [OK]/[FAIL] per line, each FAIL with its fix")
+    d.add_argument("--cluster", action="store_true", help="also require the lab cluster to answer")
+    d.set_defaults(func=_cmd_doctor)
+
+    u = sub.add_parser("up", help="create the kind cluster, registry, Ingress controller, metrics-server")
+    u.add_argument("--offline", action="store_true", help="use the offline kit's images (no registry access)")
+    u.add_argument("--workers", type=int, default=0, help="worker nodes besides the control plane")
+    u.add_argument("--retain", action="store_true", help="keep a half-made cluster for debugging")
+    u.set_defaults(func=_cmd_up)
+
+    dn = sub.add_parser("down", help="delete the cluster and the registry")
+    dn.add_argument("--keep-registry", action="store_true")
+    dn.set_defaults(func=_cmd_down)
+
+    k = sub.add_parser("kit", help="build the offline kit (offline-kit/build.sh)")
+    k.add_argument("--force", action="store_true", help="rebuild every step")
+    k.set_defaults(func=_cmd_kit)
+
+    pl = sub.add_parser("pipeline", help="build -> push -> validate -> deploy -> Ingress -> URL")
+    pl.add_argument("--repo", required=True, help="a repository with a Dockerfile and k8s/ at its root")
+    pl.add_argument("--name", help="app name (default: the repository folder's name)")
+    pl.add_argument("--namespace", default="default")
+    pl.add_argument("--tag", help="image tag (default: the git commit)")
+    pl.add_argument("--offline", action="store_true")
+    pl.set_defaults(func=_cmd_pipeline)
+
+    v = sub.add_parser("validate", help="validate a k8s/ folder (schema and lab rules)")
+    v.add_argument("path")
+    v.add_argument("--image", help="the image every container must use (the 🔥 rule)")
+    v.set_defaults(func=_cmd_validate)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.context:
+        os.environ["KUBELAB_CONTEXT"] = args.context
+    try:
+        return args.func(args)
+    except LabError as err:
+        if args.verbose:
+            traceback.print_exc()
+        print(f"ERROR: {err.render()}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

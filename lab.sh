@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# kubelab's two commands:
+#   ./lab.sh start   set up (Python env, Docker check, cluster) and open JupyterLab
+#   ./lab.sh test    set up the same way, then run every test (unit, integration, nbval)
+# Offline (no container registry reachable, or KUBELAB_OFFLINE=1) the cluster's
+# images come from the offline kit, which this script builds first (cached).
+set -euo pipefail
+cd "$(dirname "$0")"
+repo=$(pwd)
+venv=${KUBELAB_VENV:-$repo/.venv}
+cache=${KUBELAB_CACHE:-/var/cache/kubelab}
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'ERROR: %s\nHint: %s\n' "$1" "$2" >&2; exit 1; }
+
+ensure_docker() {
+  if docker version --format '{{.Server.Version}}' >/dev/null 2>&1; then
+    # An engine answers; on Linux as root it may still be too old for kind's nodes.
+    if [ "$(uname -s)" = Linux ] && [ "$(id -u)" = 0 ]; then tools/install-docker.sh; fi
+    return
+  fi
+  if [ "$(uname -s)" = Linux ] && [ "$(id -u)" = 0 ]; then
+    tools/install-docker.sh
+  elif [ "$(uname -s)" = Linux ]; then
+    die "the Docker engine does not answer" "start it (sudo systemctl start docker) or run: sudo tools/install-docker.sh"
+  else
+    die "the Docker engine does not answer" "start Docker Desktop, then run ./lab.sh again"
+  fi
+}
+
+ensure_python() {
+  local stamp="$venv/.kubelab-installed" want
+  want=$(cat pyproject.toml | sha256sum | cut -c1-16)
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return; fi
+  command -v python3 >/dev/null || die "python3 is not installed" "install Python 3.10 or newer"
+  say "… installing the Python environment into $venv (a few minutes the first time)"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --upgrade pip
+  "$venv/bin/pip" install -q -e ".[test]"
+  "$venv/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
+  echo "$want" > "$stamp"
+  say "✓ Python environment ready"
+}
+
+offline_wanted() {
+  case "${KUBELAB_OFFLINE:-}" in
+    1) return 0 ;;
+    0) return 1 ;;
+  esac
+  ! "$venv/bin/python" -c 'from helpers.config import registry_reachable as r; raise SystemExit(0 if r() else 1)'
+}
+
+ensure_cluster() {
+  local up_args=()
+  if offline_wanted; then
+    export KUBELAB_OFFLINE=1
+    say "… offline mode: building or reusing the offline kit"
+    bash offline-kit/build.sh
+    up_args+=(--offline)
+  else
+    export KUBELAB_OFFLINE=0
+  fi
+  export PATH="$venv/bin:$PATH:$cache/kit/bin/current"
+  labctl doctor || say "(doctor reported FAIL lines; \`labctl up\` fixes the cluster ones)"
+  labctl up "${up_args[@]}"
+}
+
+case "${1:-}" in
+  start)
+    ensure_docker; ensure_python; ensure_cluster
+    exec "$venv/bin/jupyter" lab --notebook-dir="$repo/notebooks" ;;
+  test)
+    shift
+    ensure_docker; ensure_python; ensure_cluster
+    exec "$venv/bin/pytest" "$@" ;;
+  *)
+    say "usage: ./lab.sh start | ./lab.sh test [pytest args]"; exit 2 ;;
+esac

@@ -1,0 +1,59 @@
+"""The one online/offline switch and the kind config it produces."""
+
+import pytest
+import yaml
+
+from helpers import cluster, config
+
+
+def test_online_uses_public_images_unchanged():
+    mode = config.Mode(offline=False)
+    for public in config.PUBLIC_TO_KIT:
+        assert mode.image(public) == public
+
+
+def test_offline_maps_every_public_image_to_a_kit_image_with_its_version():
+    mode = config.Mode(offline=True)
+    for public, kit in config.PUBLIC_TO_KIT.items():
+        assert mode.image(public) == kit
+        assert kit.startswith(config.KIT_REPO + "/")
+    assert mode.image(f"traefik:v{config.KIT['TRAEFIK_VERSION']}").endswith(f":v{config.KIT['TRAEFIK_VERSION']}")
+
+
+def test_offline_refuses_images_the_kit_lacks():
+    with pytest.raises(KeyError, match="no build of"):
+        config.Mode(offline=True).image("nginx:1.27")
+
+
+def test_system_manifests_only_use_images_the_kit_provides():
+    for path in cluster.SYSTEM_MANIFESTS:
+        for doc in yaml.safe_load_all(path.read_text()):
+            for c in (doc.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])):
+                assert c["image"] in config.PUBLIC_TO_KIT, f"{path.name}: {c['image']} has no offline build"
+
+
+def test_kind_config_online_and_offline_differ_only_in_image_source():
+    online = cluster.kind_config(config.Mode(offline=False))
+    offline = cluster.kind_config(config.Mode(offline=True))
+    patches = offline.pop("kubeadmConfigPatches")
+    assert online == offline
+    patch = yaml.safe_load(patches[-1])
+    assert patch["imageRepository"] == config.KIT_REPO
+    assert patch["etcd"]["local"]["imageTag"] == config.KIT["ETCD_VERSION"]
+
+
+def test_kind_config_maps_host_port_80_to_the_ingress_node_port():
+    cfg = cluster.kind_config(config.Mode(offline=False), workers=2)
+    cp = cfg["nodes"][0]
+    assert cp["extraPortMappings"][0] == {"containerPort": config.INGRESS_NODE_PORT, "hostPort": 80,
+                                          "listenAddress": "127.0.0.1", "protocol": "TCP"}
+    assert [n["role"] for n in cfg["nodes"]] == ["control-plane", "worker", "worker"]
+    assert 'config_path = "/etc/containerd/certs.d"' in cfg["containerdConfigPatches"][0]
+
+
+def test_env_switch(monkeypatch):
+    monkeypatch.setenv("KUBELAB_OFFLINE", "1")
+    assert config.detect_mode().offline is True
+    monkeypatch.setenv("KUBELAB_OFFLINE", "0")
+    assert config.detect_mode().offline is False
+    assert config.detect_mode(offline=True).offline is True
