@@ -114,7 +114,8 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, e
         with steps.step("metrics-server") as s:
             kube.apply(_system_docs(SYSTEM_MANIFESTS[1], mode))
             kube.wait("deployment/metrics-server", namespace="kube-system", timeout=240)
-            s.detail = "kubectl top works"
+            kube.wait("apiservice/v1beta1.metrics.k8s.io", namespace="kube-system", timeout=120)
+            s.detail = "metrics.k8s.io API available (kubectl top)"
     except LabError:
         if created and not retain:
             run(["kind", "delete", "cluster", "--name", config.CLUSTER_NAME], check=False)

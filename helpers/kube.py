@@ -158,10 +158,11 @@ _KINDS = {"pod": "Pod", "pods": "Pod", "deployment": "Deployment", "deploy": "De
           "svc": "Service", "ingress": "Ingress", "replicaset": "ReplicaSet", "rs": "ReplicaSet", "node": "Node",
           "nodes": "Node", "namespace": "Namespace", "ns": "Namespace", "configmap": "ConfigMap",
           "hpa": "HorizontalPodAutoscaler", "horizontalpodautoscaler": "HorizontalPodAutoscaler",
-          "endpointslice": "EndpointSlice", "event": "Event", "events": "Event"}
+          "endpointslice": "EndpointSlice", "event": "Event", "events": "Event", "apiservice": "APIService"}
 _DEFAULT_VERSIONS = {"deployment": "apps/v1", "deploy": "apps/v1", "replicaset": "apps/v1", "rs": "apps/v1",
                      "ingress": "networking.k8s.io/v1", "hpa": "autoscaling/v2",
-                     "horizontalpodautoscaler": "autoscaling/v2", "endpointslice": "discovery.k8s.io/v1"}
+                     "horizontalpodautoscaler": "autoscaling/v2", "endpointslice": "discovery.k8s.io/v1",
+                     "apiservice": "apiregistration.k8s.io/v1"}
 
 
 def delete(source: str | Path | Iterable[dict], namespace: str | None = None, *, context: str | None = None,

@@ -1,0 +1,81 @@
+"""Shared fixtures: the real cluster (session-wide), a namespace per test, the
+sample app's image built and pushed once."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from helpers import config
+
+
+
+@pytest.fixture(scope="session")
+def mode():
+    return config.detect_mode()
+
+
+@pytest.fixture(scope="session")
+def lab_cluster(mode):
+    """The lab cluster, brought up if it is not (lab.sh test has normally done it)."""
+    from helpers import cluster
+
+    if not cluster.exists():
+        cluster.up(offline=mode.offline, echo=False)
+    cluster.wait_nodes_ready(timeout=120)
+    return cluster.info()
+
+
+@pytest.fixture
+def namespace(request, lab_cluster):
+    """A fresh namespace for one test, removed before and after."""
+    from helpers import kube
+
+    digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:6]
+    name = f"t-{request.node.name[:40].lower().replace('_', '-').strip('-')}-{digest}"
+    name = "".join(ch for ch in name if ch.isalnum() or ch == "-")[:63].strip("-")
+    kube.delete_namespace(name)
+    kube.ensure_namespace(name, lab="tests")
+    yield name
+    kube.delete_namespace(name, wait=False)
+
+
+@pytest.fixture(scope="session")
+def hello_image(lab_cluster, mode):
+    """The sample app built from apps/hello and pushed to the local registry."""
+    from helpers import images
+
+    tag = f"{config.REGISTRY_HOST}/hello-test:{_tree_tag()}"
+    images.build(config.REPO_ROOT / "apps" / "hello", tag, mode=mode, echo=False)
+    images.push(tag, echo=False)
+    return tag
+
+
+def _tree_tag() -> str:
+    from helpers.pipeline import source_tag
+
+    return "t-" + source_tag(config.REPO_ROOT / "apps" / "hello").replace("-dirty-", "-d")
+
+
+@pytest.fixture
+def sample_repo(tmp_path):
+    """A git repository holding a copy of the sample app, as a learner's would."""
+    repo = tmp_path / "hello"
+    shutil.copytree(config.REPO_ROOT / "apps" / "hello", repo, ignore=shutil.ignore_patterns("__pycache__"))
+    env = {**os.environ, "GIT_AUTHOR_NAME": "lab", "GIT_AUTHOR_EMAIL": "lab@kubelab.local",
+           "GIT_COMMITTER_NAME": "lab", "GIT_COMMITTER_EMAIL": "lab@kubelab.local"}
+    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True, env=env)
+    subprocess.run(["git", "-C", str(repo), "add", "."], check=True, env=env)
+    subprocess.run(["git", "-C", str(repo), "commit", "-qm", "hello v1"], check=True, env=env)
+    return repo
+
+
+def commit(repo: Path, message: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "lab", "GIT_AUTHOR_EMAIL": "lab@kubelab.local",
+           "GIT_COMMITTER_NAME": "lab", "GIT_COMMITTER_EMAIL": "lab@kubelab.local"}
+    subprocess.run(["git", "-C", str(repo), "commit", "-qam", message], check=True, env=env)
