@@ -25,7 +25,8 @@ def _cmd_doctor(args) -> int:
 def _cmd_up(args) -> int:
     from . import cluster  # noqa: PLC0415
 
-    cluster.up(offline=True if args.offline else None, workers=args.workers, retain=args.retain)
+    cluster.up(offline=True if args.offline else None, workers=args.workers, retain=args.retain,
+               metrics_server=args.metrics_server)
     return 0
 
 
@@ -73,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--offline", action="store_true", help="use the offline kit's images (no registry access)")
     u.add_argument("--workers", type=int, default=0, help="worker nodes besides the control plane")
     u.add_argument("--retain", action="store_true", help="keep a half-made cluster for debugging")
+    u.add_argument("--metrics-server", action="store_true",
+                   help="also install metrics-server (experimental offline: see README known issues)")
     u.set_defaults(func=_cmd_up)
 
     dn = sub.add_parser("down", help="delete the cluster and the registry")

@@ -143,7 +143,7 @@ def _deploy(docs: list[dict], deployments: list[str], namespace: str, first: boo
             kube.rollout_status(dep, namespace, timeout=timeout, context=context)
     except LabError as err:
         if first:
-            kube.delete(docs, namespace, context=context)
+            kube.delete(docs, namespace, context=context, wait=True, timeout=60)
             err.hint = f"{err.hint} (the first deploy's objects were removed: nothing is left half-deployed)"
         else:
             for dep in deployments:

@@ -7,6 +7,7 @@ import hashlib
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -31,15 +32,24 @@ def lab_cluster(mode):
     return cluster.info()
 
 
-@pytest.fixture
-def namespace(request, lab_cluster):
-    """A fresh namespace for one test, removed before and after."""
+@pytest.fixture(scope="session")
+def _stale_test_namespaces(lab_cluster):
+    """Cleanup before: namespaces a previous run left behind are deleted (not awaited)."""
     from helpers import kube
 
-    digest = hashlib.sha1(request.node.nodeid.encode()).hexdigest()[:6]
-    name = f"t-{request.node.name[:40].lower().replace('_', '-').strip('-')}-{digest}"
-    name = "".join(ch for ch in name if ch.isalnum() or ch == "-")[:63].strip("-")
-    kube.delete_namespace(name)
+    for ns in kube.core().list_namespace(label_selector=f"{config.LAB_LABEL}=tests").items:
+        if ns.status.phase == "Active":
+            kube.delete_namespace(ns.metadata.name, wait=False)
+
+
+@pytest.fixture
+def namespace(request, lab_cluster, _stale_test_namespaces):
+    """A fresh namespace for one test (unique per run), removed after it."""
+    from helpers import kube
+
+    digest = hashlib.sha1(f"{request.node.nodeid}{os.getpid()}{time.time()}".encode()).hexdigest()[:6]
+    name = f"t-{request.node.name[5:35].lower().replace('_', '-')}-{digest}"
+    name = "".join(ch for ch in name if ch.isalnum() or ch == "-").strip("-")
     kube.ensure_namespace(name, lab="tests")
     yield name
     kube.delete_namespace(name, wait=False)
