@@ -257,7 +257,9 @@ command -v go >/dev/null || { echo "ERROR: go is not installed.
 Hint: install Go 1.24 or newer (Debian: golang-go from bookworm-backports, or go.dev/dl)." >&2; exit 1; }
 docker version >/dev/null 2>&1 || { echo "ERROR: the Docker engine does not answer.
 Hint: run tools/install-docker.sh (or start Docker Desktop), then run this again." >&2; exit 1; }
-command -v debootstrap >/dev/null || apt-get install -y -qq debootstrap >/dev/null
+if ! command -v debootstrap >/dev/null; then
+  apt-get update -qq >/dev/null && apt-get install -y -qq debootstrap >/dev/null
+fi
 
 t_start=$SECONDS
 net_hint="the Go module proxy or Debian could not be reached, or a version in versions.env does not exist: read the log"
