@@ -253,9 +253,14 @@ def pod_table(namespace: str = "default", selector: str | None = None, *, contex
                 reason = s.state.waiting.reason
         if p.metadata.deletion_timestamp:
             reason = "Terminating"
+        last_exit = ""
+        for s in statuses:
+            term = s.last_state.terminated if s.last_state else None
+            if term:
+                last_exit = f"{term.reason} (exit {term.exit_code})"
         rows.append({"name": p.metadata.name, "ready": f"{ready}/{len(p.spec.containers)}", "status": reason,
                      "restarts": sum(s.restart_count for s in statuses), "node": p.spec.node_name,
-                     "ip": p.status.pod_ip})
+                     "ip": p.status.pod_ip, "last_exit": last_exit})
     return rows
 
 
@@ -293,8 +298,12 @@ def rollout_status(deployment: str, namespace: str = "default", *, timeout: floa
     while time.monotonic() < deadline:
         dep = apps(context).read_namespaced_deployment(deployment, namespace)
         st, want = dep.status, dep.spec.replicas
-        if ((st.observed_generation or 0) >= dep.metadata.generation and (st.updated_replicas or 0) == want
-                and (st.replicas or 0) == want and (st.available_replicas or 0) == want):
+        done = ((st.observed_generation or 0) >= dep.metadata.generation and (st.updated_replicas or 0) == want
+                and (st.replicas or 0) == want and (st.available_replicas or 0) == want)
+        # kubectl stops here; we also wait for the old pods to be gone, so that
+        # "rolled out" means every answer now comes from the new version.
+        sel = ",".join(f"{k}={v}" for k, v in dep.spec.selector.match_labels.items())
+        if done and len(pods(namespace, sel, context=context)) <= want:
             return {"replicas": want, "revision": dep.metadata.annotations.get("deployment.kubernetes.io/revision")}
         for cond in st.conditions or []:
             if cond.type == "Progressing" and cond.reason == "ProgressDeadlineExceeded":
@@ -381,7 +390,8 @@ def diagnose(kind: str, name: str, namespace: str = "default", *, context: str |
             lines.append(f"deployment/{name}: {st.ready_replicas or 0}/{dep.spec.replicas} ready, "
                          f"{st.updated_replicas or 0} updated")
         for row in pod_table(namespace, selector, context=context) if selector else []:
-            lines.append(f"pod/{row['name']}: {row['status']} ready={row['ready']} restarts={row['restarts']}")
+            last = f" last exit: {row['last_exit']}" if row["last_exit"] else ""
+            lines.append(f"pod/{row['name']}: {row['status']} ready={row['ready']} restarts={row['restarts']}{last}")
             if row["status"] in ("CrashLoopBackOff", "Error") or row["restarts"]:
                 tail = logs(row["name"], namespace, tail=5, context=context).strip()
                 if tail:
@@ -399,7 +409,7 @@ def hint_for(state: str) -> str:
             return "the image uses `latest`: push a versioned tag and put that exact path in the manifest"
         return ("the node cannot pull the image: was it pushed to localhost:5001, and does the manifest "
                 "name exactly the pushed path and tag (the 🔥 rule)?")
-    if "CrashLoopBackOff" in state or "Error" in state:
+    if "CrashLoopBackOff" in state or "Error" in state or "last exit" in state:
         return "the container starts and exits: read its log lines above, fix the app or its command"
     if "Readiness probe failed" in state or "Unhealthy" in state:
         return "the app runs but fails its readiness probe: check the probe's path and port against the app"
