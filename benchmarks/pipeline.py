@@ -1,0 +1,85 @@
+"""Pipeline figures: first deploy and redeploy through helpers.pipeline, and the
+same steps typed by hand (docker build/push, kubectl apply, rollout status, curl)
+in the same run, with the ratio. Prints figures; asserts nothing.
+
+    python benchmarks/pipeline.py      (needs `labctl up`)
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from helpers import config, kube, pipeline  # noqa: E402
+from helpers.shell import tool  # noqa: E402
+
+NAMESPACE = "bench-pipeline"
+HOST = "bench.localhost"
+GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@kubelab.local",
+           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@kubelab.local"}
+
+
+def sh(*args: str, cwd: Path | None = None) -> str:
+    return subprocess.run(list(args), cwd=cwd, check=True, capture_output=True, text=True, env=GIT_ENV).stdout
+
+
+def new_version(repo: Path, version: str) -> None:
+    (repo / "VERSION").write_text(version + "\n")
+    sh("git", "commit", "-qam", version, cwd=repo)
+
+
+def by_hand(repo: Path, version: str) -> float:
+    """What a learner types, step by step, for the same update."""
+    started = time.monotonic()
+    tag = sh("git", "rev-parse", "--short=10", "HEAD", cwd=repo).strip()
+    image = f"{config.REGISTRY_HOST}/hello:{tag}"
+    mode = config.detect_mode()
+    sh("docker", "build", "-q", "--build-arg", f"BASE_IMAGE={mode.image('python:3.12-slim')}", "-t", image, str(repo))
+    sh("docker", "push", "-q", image)
+    out = repo.parent / "rendered"
+    out.mkdir(exist_ok=True)
+    for f in (repo / "k8s").glob("*.yaml"):
+        (out / f.name).write_text(f.read_text().replace("image: IMAGE", f"image: {image}"))
+    kubectl = [tool("kubectl"), "--context", config.KIND_CONTEXT, "-n", NAMESPACE]
+    sh(*kubectl, "apply", "-f", str(out))
+    sh(*kubectl, "rollout", "status", "deployment/hello", "--timeout=180s")
+    while f"version={version}" not in subprocess.run(
+            ["curl", "-s", "--resolve", f"{HOST}:80:127.0.0.1", f"http://{HOST}/"], capture_output=True,
+            text=True).stdout:
+        time.sleep(0.2)
+    return time.monotonic() - started
+
+
+def main() -> None:
+    kube.delete_namespace(NAMESPACE)
+    with tempfile.TemporaryDirectory() as tmp:
+        repo = Path(tmp) / "hello"
+        shutil.copytree(config.REPO_ROOT / "apps" / "hello", repo, ignore=shutil.ignore_patterns("__pycache__"))
+        ing = repo / "k8s" / "ingress.yaml"
+        ing.write_text(ing.read_text().replace("hello.localhost", HOST))
+        sh("git", "init", "-q", str(repo))
+        sh("git", "add", ".", cwd=repo)
+        sh("git", "commit", "-qm", "v1", cwd=repo)
+        first = pipeline.run(repo, namespace=NAMESPACE, echo=False)
+        print(f"first deploy (helpers.pipeline): {first.seconds:.1f} s")
+        for s in first.steps:
+            print(f"    {s.line()}")
+        new_version(repo, "v2")
+        second = pipeline.run(repo, namespace=NAMESPACE, echo=False)
+        print(f"redeploy after a commit (helpers.pipeline): {second.seconds:.1f} s")
+        new_version(repo, "v3")
+        hand = by_hand(repo, "v3")
+        print(f"the same redeploy typed by hand (docker build/push, kubectl apply, rollout status, curl): {hand:.1f} s")
+        print(f"ratio pipeline/by hand: {second.seconds / hand:.2f}")
+    kube.delete_namespace(NAMESPACE, wait=False)
+
+
+if __name__ == "__main__":
+    main()
