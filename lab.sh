@@ -60,7 +60,8 @@ ensure_cluster() {
   else
     export KUBELAB_OFFLINE=0
   fi
-  export PATH="$venv/bin:$PATH:$cache/kit/bin/current"
+  # The kit's kind and kubectl (matching this cluster) come before older ones.
+  export PATH="$venv/bin:$cache/kit/bin/current:$PATH"
   labctl doctor || say "(doctor reported FAIL lines; \`labctl up\` fixes the cluster ones)"
   labctl up "${up_args[@]}"
 }
