@@ -108,3 +108,12 @@ def fresh_namespace(name: str, lab: str | None = None) -> str:
     kube.delete_namespace(name, wait=True, timeout=120)
     kube.ensure_namespace(name, lab=lab)
     return name
+
+
+def ask(namespace: str, url: str, client: str = "client") -> dict:
+    """One request from the client pod to the sample app's ``/api``; its JSON answer.
+
+    Twin: ``kubectl exec client -- python -c 'print(urlopen(URL).read())'``
+    """
+    script = f"import urllib.request; print(urllib.request.urlopen({url!r}, timeout=5).read().decode())"
+    return json.loads(kube.exec_(client, ["/bin/python", "-c", script], namespace).strip().splitlines()[-1])
