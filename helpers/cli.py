@@ -60,6 +60,21 @@ def _cmd_validate(args) -> int:
     return 0
 
 
+def _cmd_check(args) -> int:
+    from . import labs  # noqa: PLC0415
+
+    report = labs.check(args.lab)
+    print(report)
+    return 0 if report.ok else 1
+
+
+def _cmd_reset(args) -> int:
+    from . import labs  # noqa: PLC0415
+
+    labs.reset(args.lab)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="labctl", description="kubelab: containers and Kubernetes, for real.")
     p.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
@@ -98,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("path")
     v.add_argument("--image", help="the image every container must use (the 🔥 rule)")
     v.set_defaults(func=_cmd_validate)
+    c = sub.add_parser("check", help="run a lab's checks on the cluster: [PASS]/[FAIL] with the diagnosis")
+    c.add_argument("lab")
+    c.set_defaults(func=_cmd_check)
+    r = sub.add_parser("reset", help="return a lab to its starting state")
+    r.add_argument("lab")
+    r.set_defaults(func=_cmd_reset)
     return p
 
 

@@ -21,15 +21,20 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "learner", "GIT_AUTHOR_EMAIL": "learner@kubelab.lo
 
 
 def hello_image(version: str = "v1", *, echo: bool = False) -> str:
-    """The sample app built at ``version`` and pushed: ``localhost:5001/hello:<version>-lesson``.
+    """The sample app built at ``version`` and pushed as ``localhost:5001/hello:<version>-<source hash>``.
 
-    Twin: ``docker build -t localhost:5001/hello:v1-lesson apps/hello && docker push ...``
+    The tag carries a hash of the source: nodes keep images by tag, so a tag
+    reused for different code would keep serving the old build.
+
+    Twin: ``docker build -t localhost:5001/hello:v1-3f2a9c apps/hello && docker push ...``
     """
-    tag = f"{config.REGISTRY_HOST}/hello:{version}-lesson"
+    from .pipeline import _tree_hash  # noqa: PLC0415
+
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "hello"
         shutil.copytree(HELLO, src, ignore=shutil.ignore_patterns("__pycache__", "k8s"))
         (src / "VERSION").write_text(version + "\n")
+        tag = f"{config.REGISTRY_HOST}/hello:{version}-{_tree_hash(src)[:6]}"
         images.build(src, tag, echo=echo)
     images.push(tag, echo=echo)
     return tag

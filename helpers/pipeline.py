@@ -179,6 +179,14 @@ def _wait_url(docs: list[dict], marker: str | None, timeout: float) -> tuple[str
     if not hosts:
         raise ManifestInvalid("no Ingress with a host in k8s/", hint="add an Ingress (see apps/hello/k8s/ingress.yaml)")
     url = f"http://{hosts[0]}/"
+    return url, wait_url(url, marker, timeout)
+
+
+def wait_url(url: str, marker: str | None = None, timeout: float = 60) -> str:
+    """Wait until ``url`` answers 200 (with ``marker`` in the body); returns the body.
+
+    Twin: ``until curl -sf URL | grep MARKER; do sleep 0.5; done``
+    """
     deadline = time.monotonic() + timeout
     last = ""
     while time.monotonic() < deadline:
@@ -186,7 +194,7 @@ def _wait_url(docs: list[dict], marker: str | None, timeout: float) -> tuple[str
             resp = get(url)
             last = f"HTTP {resp.status_code}: {resp.text[:120]}"
             if resp.status_code == 200 and (marker is None or marker in resp.text):
-                return url, resp.text
+                return resp.text
         except requests.RequestException as err:
             last = str(err)[:200]
         time.sleep(0.5)

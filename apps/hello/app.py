@@ -13,6 +13,9 @@ HERE = Path(__file__).resolve().parent
 VERSION = (HERE / "VERSION").read_text().strip()
 MESSAGE = os.environ.get("MESSAGE", "Hello from kubelab!")
 PORT = int(os.environ.get("PORT", "8080"))
+# Set UPSTREAM (e.g. http://back/api) and /api also asks that service: two
+# microservices talking through a Service's DNS name.
+UPSTREAM = os.environ.get("UPSTREAM", "")
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -29,10 +32,21 @@ class Handler(BaseHTTPRequestHandler):
         if self.path == "/healthz":
             self._send(200, "ok\n")
         elif self.path == "/api":
-            self._send(200, json.dumps({"message": MESSAGE, "version": VERSION, "pod": pod}) + "\n",
-                       "application/json")
+            answer = {"message": MESSAGE, "version": VERSION, "pod": pod}
+            if UPSTREAM:
+                answer["upstream"] = self._ask_upstream()
+            self._send(200, json.dumps(answer) + "\n", "application/json")
         else:
             self._send(200, f"{MESSAGE} version={VERSION} pod={pod}\n")
+
+    def _ask_upstream(self) -> dict:
+        from urllib.request import urlopen  # only the calling service needs it
+
+        try:
+            with urlopen(UPSTREAM, timeout=3) as resp:
+                return json.load(resp)
+        except OSError as err:
+            return {"error": f"{UPSTREAM}: {err}"}
 
     def log_message(self, fmt: str, *args) -> None:
         sys.stdout.write(f"{self.address_string()} {fmt % args}\n")
