@@ -91,9 +91,16 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, e
         with steps.step("registry localhost:5001") as s:
             s.detail = registry.ensure(mode)
         with steps.step(f"kind cluster {config.CLUSTER_NAME}") as s:
+            reused = False
             if exists() and len(node_containers()) == 1 + workers:
-                s.detail = _restart_stopped_nodes()
-            else:
+                try:
+                    s.detail = _restart_stopped_nodes()
+                    reused = True
+                except ClusterError:
+                    # A node restarted after its engine stopped may not come back
+                    # (kind does not promise it): recreate, it is quick.
+                    reused = False
+            if not reused:
                 if exists():
                     run(["kind", "delete", "cluster", "--name", config.CLUSTER_NAME])
                 _check_ports()
@@ -154,6 +161,8 @@ def _restart_stopped_nodes() -> str:
         c.start()
     if stopped:
         _wait_api(120)
+        kube.forget_clients()
+        wait_nodes_ready(timeout=120)
         return f"restarted {len(stopped)} stopped node(s)"
     return "already running"
 
