@@ -57,6 +57,12 @@ command -v docker >/dev/null || ln -sf "$prefix/usr/bin/docker" /usr/local/bin/d
 # dockerd looks up containerd, the shim, runc and docker-init on PATH.
 export PATH="$prefix/usr/bin:$prefix/usr/sbin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
 
+# An engine that is still shutting down holds its pid file: give it time to go.
+for _ in $(seq 1 30); do pgrep -x dockerd >/dev/null || break; engine_ok && break; sleep 1; done
+if engine_ok; then say "✓ docker engine $(docker version --format '{{.Server.Version}}') running"; exit 0; fi
+if pgrep -x dockerd >/dev/null; then
+  fail "a dockerd process runs but does not answer" "stop it (pkill dockerd), wait for it to exit, run $0 again"
+fi
 # A stale pid file from a killed engine would stop dockerd from starting.
 for pidf in /var/run/docker.pid /run/containerd/containerd.pid; do
   if [ -f "$pidf" ] && ! kill -0 "$(cat "$pidf")" 2>/dev/null; then rm -f "$pidf"; fi
