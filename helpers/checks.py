@@ -88,12 +88,25 @@ def deployment_serves(name: str, namespace: str) -> CheckResult:
                            "read `kubectl logs` and fix the command or the app it runs")
     probe_events = [e for e in kube.events(namespace, name) if "Readiness probe failed" in e]
     if probe_events:
-        message = probe_events[-1].split("Readiness probe failed:", 1)[1].strip()
+        message = _probe_reason(probe_events[-1].split("Readiness probe failed:", 1)[1].strip())
         probe = dep["spec"]["template"]["spec"]["containers"][0].get("readinessProbe", {}).get("httpGet", {})
         return CheckResult(title, False, f"running but not Ready: readiness probe on port {probe.get('port')} "
-                           f"failed ({message[:80]})",
+                           f"failed ({message})",
                            "point the readiness probe at the port and path the app serves (8080, /healthz)")
     return CheckResult(title, False, f"{st['ready']}/{want} pods Ready so far", "wait a few seconds and check again")
+
+
+def _probe_reason(message: str) -> str:
+    """The kubelet's probe message, reduced to its cause.
+
+    >>> _probe_reason('Get "http://10.244.0.7:8081/healthz": dial tcp 10.244.0.7:8081: connect: connection refused')
+    'connection refused'
+    """
+    for needle, reason in (("connection refused", "connection refused"), ("deadline exceeded", "timed out"),
+                           ("statuscode:", "HTTP error status")):
+        if needle in message:
+            return reason
+    return message[:80]
 
 
 def _pull_fix(image: str) -> str:

@@ -49,7 +49,10 @@ mkdir -p "$logs" "$cache/bin" "$cache/stamps" "$cache/ctx"
 key_of() {
   {
     cat "$kit_dir/versions.env"
-    for f in "$@"; do find "$f" -type f -print0 | sort -z | xargs -0 sha256sum; done
+    # Paths relative to each input, so a checkout in another folder reuses the cache.
+    for f in "$@"; do
+      if [ -d "$f" ]; then (cd "$f" && find . -type f -print0 | sort -z | xargs -0 sha256sum); else sha256sum < "$f"; fi
+    done
   } | sha256sum | cut -c1-12
 }
 
