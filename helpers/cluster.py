@@ -205,15 +205,19 @@ def _system_docs(path, mode: config.Mode) -> list[dict]:
     return docs
 
 
-def wait_nodes_ready(timeout: float = 180) -> list[str]:
-    """Wait until every node is Ready; returns ``name=Ready`` lines. Twin: ``kubectl get nodes``"""
+def wait_nodes_ready(timeout: float = 180, context: str | None = None) -> list[str]:
+    """Wait until every node is Ready and untainted by not-ready; returns ``name=Ready`` lines.
+
+    Twin: ``kubectl get nodes``
+    """
     deadline = time.monotonic() + timeout
     state: list[str] = []
     while time.monotonic() < deadline:
-        nodes = kube.core().list_node().items
+        nodes = kube.core(context).list_node().items
         state = []
         for n in nodes:
-            ready = any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or [])
+            ready = any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or []) and not any(
+                t.key == "node.kubernetes.io/not-ready" for t in n.spec.taints or [])
             state.append(f"{n.metadata.name}={'Ready' if ready else 'NotReady'}")
         if nodes and all(s.endswith("=Ready") for s in state):
             return state

@@ -53,6 +53,7 @@ PUBLIC_TO_KIT = {
     f"registry.k8s.io/metrics-server/metrics-server:v{KIT['METRICS_SERVER_VERSION']}":
         f"{KIT_REPO}/metrics-server:v{KIT['METRICS_SERVER_VERSION']}",
     "python:3.12-slim": f"{KIT_REPO}/bookworm-python3:{KIT['DEBIAN_SUITE']}",
+    f"registry.k8s.io/pause:{KIT['PAUSE_VERSION']}": f"{KIT_REPO}/pause:{KIT['PAUSE_VERSION']}",
     # A minimal Debian without Python: the kit's bookworm minbase (plus iptables).
     "debian:bookworm-slim": f"{KIT_REPO}/bookworm-iptables:{KIT['DEBIAN_SUITE']}",
 }
