@@ -115,3 +115,19 @@ def test_service_spreads_requests_and_coredns_resolves_it(namespace, hello_image
     running = {r["name"] for r in kube.pod_table(namespace, "app=hello")}
     assert set(counts) == running and len(counts) == 2, counts
     assert min(counts.values()) >= 5, counts
+
+
+def test_port_forward_reaches_the_service(namespace, hello_image):
+    import requests
+
+    from helpers.ports import port_free
+
+    deploy_hello(namespace, hello_image, replicas=1)
+    port = next(p for p in range(18080, 18180) if port_free(p))
+    proc = kube.port_forward("svc/hello", port, 80, namespace)
+    try:
+        resp = requests.get(f"http://127.0.0.1:{port}/api", timeout=5)
+        assert resp.status_code == 200 and resp.json()["version"] == "v1"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
