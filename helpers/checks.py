@@ -19,9 +19,10 @@ class CheckResult:
     ok: bool
     seen: str = ""
     fix: str = ""
+    ok_word: str = "PASS"
 
     def __str__(self) -> str:
-        text = f"[{'PASS' if self.ok else 'FAIL'}] {self.name}"
+        text = f"[{self.ok_word if self.ok else 'FAIL'}] {self.name}"
         if self.seen:
             text += f": {self.seen}"
         if not self.ok and self.fix:
@@ -32,7 +33,7 @@ class CheckResult:
         color = "#1a7f37" if self.ok else "#cf222e"
         fix = f"<br><b>fix:</b> {html.escape(self.fix)}" if not self.ok and self.fix else ""
         return (f'<div style="border-left:4px solid {color};padding:2px 8px;margin:2px 0">'
-                f'<b style="color:{color}">{"PASS" if self.ok else "FAIL"}</b> {html.escape(self.name)}: '
+                f'<b style="color:{color}">{self.ok_word if self.ok else "FAIL"}</b> {html.escape(self.name)}: '
                 f"{html.escape(self.seen)}{fix}</div>")
 
 

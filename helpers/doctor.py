@@ -7,6 +7,8 @@ import platform
 import re
 from dataclasses import dataclass
 
+from .checks import CheckResult
+
 from . import config
 from .errors import LabError
 from .ports import port_owner
@@ -17,21 +19,13 @@ MIN_MEMORY = 4 * 1024**3
 
 
 @dataclass
-class Check:
-    """One prerequisite: its name, whether it holds, what was seen, and the fix."""
+class Check(CheckResult):
+    """One prerequisite, shown ``[OK]``/``[FAIL]``; a FAIL carries its fix."""
 
-    name: str
-    ok: bool
-    detail: str = ""
-    fix: str = ""
+    ok_word: str = "OK"
 
     def line(self) -> str:
-        text = f"[{'OK' if self.ok else 'FAIL'}] {self.name}"
-        if self.detail:
-            text += f": {self.detail}"
-        if not self.ok and self.fix:
-            text += f"\n       fix: {self.fix}"
-        return text
+        return str(self)
 
 
 def _docker_checks() -> list[Check]:
