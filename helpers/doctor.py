@@ -7,9 +7,8 @@ import platform
 import re
 from dataclasses import dataclass
 
-from .checks import CheckResult
-
 from . import config
+from .checks import CheckResult
 from .errors import LabError
 from .ports import port_owner
 from .shell import run
