@@ -114,8 +114,9 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, e
                 _write_hosts_toml(node)
             kube.apply([_registry_configmap()])
             s.detail = f"localhost:5001 -> {config.REGISTRY_NAME}:5000"
-        with steps.step("nodes Ready") as s:
+        with steps.step("nodes Ready, cluster DNS up") as s:
             s.detail = ", ".join(wait_nodes_ready(timeout=180))
+            kube.wait("deployment/coredns", namespace="kube-system", timeout=180)
         with steps.step("ingress controller (Traefik)") as s:
             kube.apply(_system_docs(SYSTEM_MANIFESTS[0], mode))
             kube.wait("deployment/traefik", namespace=config.SYSTEM_NAMESPACE, timeout=180)

@@ -28,6 +28,8 @@ def deploy_hello(namespace: str, image: str, replicas: int = 2) -> str:
     manifests.validate(docs, image, namespace=namespace)
     kube.apply(docs, namespace)
     kube.rollout_status("hello", namespace, timeout=120)
+    # The Ingress controller picks a new Ingress up within a moment, not at once.
+    pipeline.wait_url(f"http://{host}/", "version=v1", timeout=60)
     return f"http://{host}/"
 
 
@@ -104,8 +106,12 @@ def test_service_spreads_requests_and_coredns_resolves_it(namespace, hello_image
     client_pod(namespace, hello_image)
     svc = kube.core().read_namespaced_service("hello", namespace)
     script = (
-        "import json, socket, urllib.request\n"
-        f"ip = socket.gethostbyname('hello.{namespace}.svc.cluster.local')\n"
+        "import json, socket, time, urllib.request\n"
+        "for attempt in range(30):  # a new pod's first lookups can race DNS start-up\n"
+        "    try:\n"
+        f"        ip = socket.gethostbyname('hello.{namespace}.svc.cluster.local'); break\n"
+        "    except OSError:\n"
+        "        time.sleep(1)\n"
         "pods = [json.load(urllib.request.urlopen('http://hello/api', timeout=5))['pod'] for _ in range(40)]\n"
         "print(json.dumps({'ip': ip, 'pods': pods}))\n"
     )
