@@ -80,12 +80,20 @@ def create_side_cluster(workers: int = 2, offline: bool | None = None) -> str:
     context = f"kind-{SIDE_CLUSTER}"
     kube.forget_clients()
     cluster.wait_nodes_ready(timeout=180, context=context)
+    _restore_current_context()
     return context
+
+
+def _restore_current_context() -> None:
+    # kind makes a new cluster the current context, and deleting it leaves none:
+    # point kubectl back at the lab cluster so typed commands keep working.
+    run(["kubectl", "config", "use-context", config.KIND_CONTEXT], check=False)
 
 
 def delete_side_cluster() -> None:
     """Twin: ``kind delete cluster --name kubelab-capacity``"""
     run(["kind", "delete", "cluster", "--name", SIDE_CLUSTER], check=False)
+    _restore_current_context()
     kube.forget_clients()
 
 
