@@ -31,3 +31,14 @@ def test_capacity_model_matches_the_lecture_and_overlapping_peaks():
         "dedicated": 10, "shared": 8, "backup_dedicated": 3, "backup_shared": 0}
     assert capacity.predict(6, 2, 3) == {"running": 6, "pending": 0, "nodes_used": 2}
     assert capacity.pods_per_node(2000, 10, 616) == 3
+
+
+def test_pod_table_views_render_every_row():
+    from helpers import widgets
+
+    rows = [{"name": "web-1", "ready": "1/1", "status": "Running", "restarts": 0, "node": "n1"},
+            {"name": "web-2", "ready": "0/1", "status": "CrashLoopBackOff", "restarts": 3, "node": "n1"}]
+    html = widgets.pod_rows_html(rows)
+    assert html.count("<tr>") == 3 and "#1a7f37" in html and "#cf222e" in html
+    text = widgets.pod_rows_text(rows).splitlines()
+    assert text[0].startswith("NAME") and text[2].startswith("web-2") and "CrashLoopBackOff" in text[2]
