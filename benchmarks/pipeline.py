@@ -7,8 +7,6 @@ in the same run, with the ratio. Prints figures; asserts nothing.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -17,28 +15,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from helpers import config, kube, pipeline  # noqa: E402
+from helpers import config, kube, lessons, pipeline  # noqa: E402
 from helpers.shell import tool  # noqa: E402
 
 NAMESPACE = "bench-pipeline"
 HOST = "bench.localhost"
-GIT_ENV = {**os.environ, "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@kubelab.local",
-           "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@kubelab.local"}
-
-
-def sh(*args: str, cwd: Path | None = None) -> str:
-    return subprocess.run(list(args), cwd=cwd, check=True, capture_output=True, text=True, env=GIT_ENV).stdout
+def sh(*args: str) -> str:
+    return subprocess.run(list(args), check=True, capture_output=True, text=True).stdout
 
 
 def new_version(repo: Path, version: str) -> None:
     (repo / "VERSION").write_text(version + "\n")
-    sh("git", "commit", "-qam", version, cwd=repo)
+    lessons.git(repo, "commit", "-qam", version)
 
 
 def by_hand(repo: Path, version: str) -> float:
     """What a learner types, step by step, for the same update."""
     started = time.monotonic()
-    tag = sh("git", "rev-parse", "--short=10", "HEAD", cwd=repo).strip()
+    tag = lessons.git(repo, "rev-parse", "--short=10", "HEAD").strip()
     image = f"{config.REGISTRY_HOST}/hello:{tag}"
     mode = config.detect_mode()
     sh("docker", "build", "-q", "--build-arg", f"BASE_IMAGE={mode.image('python:3.12-slim')}", "-t", image, str(repo))
@@ -60,13 +54,10 @@ def by_hand(repo: Path, version: str) -> float:
 def main() -> None:
     kube.delete_namespace(NAMESPACE)
     with tempfile.TemporaryDirectory() as tmp:
-        repo = Path(tmp) / "hello"
-        shutil.copytree(config.REPO_ROOT / "apps" / "hello", repo, ignore=shutil.ignore_patterns("__pycache__"))
+        repo = lessons.learner_repo(tmp)
         ing = repo / "k8s" / "ingress.yaml"
         ing.write_text(ing.read_text().replace("hello.localhost", HOST))
-        sh("git", "init", "-q", str(repo))
-        sh("git", "add", ".", cwd=repo)
-        sh("git", "commit", "-qm", "v1", cwd=repo)
+        lessons.git(repo, "commit", "-qam", f"serve at {HOST}")
         first = pipeline.run(repo, namespace=NAMESPACE, echo=False)
         print(f"first deploy (helpers.pipeline): {first.seconds:.1f} s")
         for s in first.steps:

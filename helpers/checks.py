@@ -74,7 +74,7 @@ def deployment_serves(name: str, namespace: str) -> CheckResult:
     if dep is None:
         return CheckResult(title, False, "it does not exist", f"apply its file: kube.apply('{name}.yaml', '{namespace}')")
     want = dep["spec"].get("replicas", 1)
-    selector = ",".join(f"{k}={v}" for k, v in dep["spec"]["selector"]["matchLabels"].items())
+    selector = kube.label_selector(dep["spec"]["selector"]["matchLabels"])
     st = _container_state(namespace, selector)
     if st["ready"] >= want and st["pods"] == want:
         return CheckResult(title, True, f"{st['ready']}/{want} pods Ready")
@@ -133,7 +133,7 @@ def service_answers(name: str, namespace: str, client: str = "client") -> CheckR
     answer = kube.exec_(client, ["/bin/python", "-c", script], namespace).strip()
     if answer == "200":
         return CheckResult(title, True, "HTTP 200")
-    selector = ",".join(f"{k}={v}" for k, v in svc["spec"].get("selector", {}).items())
+    selector = kube.label_selector(svc["spec"].get("selector", {}))
     ports: dict = {}
     for pod in kube.pods(namespace, selector):
         for c in pod.spec.containers:

@@ -61,6 +61,15 @@ def apps(context: str | None = None) -> k8s.AppsV1Api:
     return k8s.AppsV1Api(api(context))
 
 
+def label_selector(labels: dict) -> str:
+    """A label selector string from a ``matchLabels`` dict.
+
+    >>> label_selector({"app": "web", "tier": "front"})
+    'app=web,tier=front'
+    """
+    return ",".join(f"{k}={v}" for k, v in labels.items())
+
+
 # --- loading -------------------------------------------------------------------
 def load_docs(source: str | Path | Iterable[dict]) -> list[dict]:
     """Objects from a YAML file, a folder of them, a YAML string, or a list of dicts."""
@@ -272,7 +281,7 @@ def logs(pod: str, namespace: str = "default", *, tail: int = 50, container: str
     """
     if pod.startswith(("deployment/", "deploy/")):
         dep = apps(context).read_namespaced_deployment(pod.split("/", 1)[1], namespace)
-        sel = ",".join(f"{k}={v}" for k, v in dep.spec.selector.match_labels.items())
+        sel = label_selector(dep.spec.selector.match_labels)
         found = pods(namespace, sel, context=context)
         if not found:
             return ""
@@ -302,7 +311,7 @@ def rollout_status(deployment: str, namespace: str = "default", *, timeout: floa
                 and (st.replicas or 0) == want and (st.available_replicas or 0) == want)
         # kubectl stops here; we also wait for the old pods to be gone, so that
         # "rolled out" means every answer now comes from the new version.
-        sel = ",".join(f"{k}={v}" for k, v in dep.spec.selector.match_labels.items())
+        sel = label_selector(dep.spec.selector.match_labels)
         if done and len(pods(namespace, sel, context=context)) <= want:
             return {"replicas": want, "revision": dep.metadata.annotations.get("deployment.kubernetes.io/revision")}
         for cond in st.conditions or []:
@@ -321,7 +330,7 @@ def rollout_undo(deployment: str, namespace: str = "default", *, context: str | 
     """
     ap = apps(context)
     dep = ap.read_namespaced_deployment(deployment, namespace)
-    sel = ",".join(f"{k}={v}" for k, v in dep.spec.selector.match_labels.items())
+    sel = label_selector(dep.spec.selector.match_labels)
     current = int(dep.metadata.annotations.get("deployment.kubernetes.io/revision", "0"))
     sets = [rs for rs in ap.list_namespaced_replica_set(namespace, label_selector=sel).items
             if any(o.uid == dep.metadata.uid for o in rs.metadata.owner_references or [])]
@@ -385,7 +394,7 @@ def diagnose(kind: str, name: str, namespace: str = "default", *, context: str |
         selector = None
         if kind.lower() in ("deployment", "deploy"):
             dep = apps(context).read_namespaced_deployment(name, namespace)
-            selector = ",".join(f"{k}={v}" for k, v in dep.spec.selector.match_labels.items())
+            selector = label_selector(dep.spec.selector.match_labels)
             st = dep.status
             lines.append(f"deployment/{name}: {st.ready_replicas or 0}/{dep.spec.replicas} ready, "
                          f"{st.updated_replicas or 0} updated")

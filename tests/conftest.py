@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import subprocess
 import time
 from pathlib import Path
 
@@ -75,17 +73,12 @@ def _tree_tag() -> str:
 @pytest.fixture
 def sample_repo(tmp_path):
     """A git repository holding a copy of the sample app, as a learner's would."""
-    repo = tmp_path / "hello"
-    shutil.copytree(config.REPO_ROOT / "apps" / "hello", repo, ignore=shutil.ignore_patterns("__pycache__"))
-    env = {**os.environ, "GIT_AUTHOR_NAME": "lab", "GIT_AUTHOR_EMAIL": "lab@kubelab.local",
-           "GIT_COMMITTER_NAME": "lab", "GIT_COMMITTER_EMAIL": "lab@kubelab.local"}
-    subprocess.run(["git", "init", "-q", "-b", "main", str(repo)], check=True, env=env)
-    subprocess.run(["git", "-C", str(repo), "add", "."], check=True, env=env)
-    subprocess.run(["git", "-C", str(repo), "commit", "-qm", "hello v1"], check=True, env=env)
-    return repo
+    from helpers import lessons
+
+    return lessons.learner_repo(tmp_path)
 
 
 def commit(repo: Path, message: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "lab", "GIT_AUTHOR_EMAIL": "lab@kubelab.local",
-           "GIT_COMMITTER_NAME": "lab", "GIT_COMMITTER_EMAIL": "lab@kubelab.local"}
-    subprocess.run(["git", "-C", str(repo), "commit", "-qam", message], check=True, env=env)
+    from helpers import lessons
+
+    lessons.git(repo, "commit", "-qam", message)

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from helpers import config, kube, manifests, pipeline
+from helpers import config, kube, lessons, manifests, pipeline
 from helpers.shell import tool
 
 pytestmark = pytest.mark.cluster
@@ -31,16 +31,6 @@ def deploy_hello(namespace: str, image: str, replicas: int = 2) -> str:
     # The Ingress controller picks a new Ingress up within a moment, not at once.
     pipeline.wait_url(f"http://{host}/", "version=v1", timeout=60)
     return f"http://{host}/"
-
-
-def client_pod(namespace: str, image: str) -> str:
-    """A pod that only sleeps, built from the same image (it has Python for HTTP and DNS)."""
-    kube.apply([{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client"},
-                 "spec": {"containers": [{"name": "client", "image": image,
-                                          "command": ["/bin/python", "-c", "import time; time.sleep(3600)"]}]}}],
-               namespace)
-    kube.wait("pod/client", "condition=Ready", namespace=namespace, timeout=60)
-    return "client"
 
 
 def test_kubectl_get_nodes_shows_ready(lab_cluster):
@@ -103,7 +93,7 @@ def test_deleted_pod_comes_back(namespace, hello_image):
 
 def test_service_spreads_requests_and_coredns_resolves_it(namespace, hello_image):
     deploy_hello(namespace, hello_image, replicas=2)
-    client_pod(namespace, hello_image)
+    lessons.client_pod(namespace, hello_image)
     svc = kube.core().read_namespaced_service("hello", namespace)
     script = (
         "import json, socket, time, urllib.request\n"

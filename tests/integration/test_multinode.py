@@ -30,7 +30,13 @@ def test_pod_on_one_node_reaches_a_pod_on_another(lab_cluster, hello_image):
             kube.wait(f"pod/{name}", "condition=Ready", namespace="default", timeout=120, context=ctx)
         ips = {n: kube.core(ctx).read_namespaced_pod(n, "default").status.pod_ip for n in pods}
         assert ips["on-plane"].rsplit(".", 1)[0] != ips["on-worker"].rsplit(".", 1)[0], ips  # two podCIDRs
-        script = f"import urllib.request as u; print(u.urlopen('http://{ips['on-worker']}:8080/api', timeout=5).read().decode())"
+        # The agents route a new node's podCIDR within a sync period (2 s): allow for it.
+        script = ("import time, urllib.request as u\n"
+                  "for attempt in range(20):\n"
+                  "    try:\n"
+                  f"        print(u.urlopen('http://{ips['on-worker']}:8080/api', timeout=2).read().decode()); break\n"
+                  "    except OSError:\n"
+                  "        time.sleep(1)\n")
         answer = json.loads(kube.exec_("on-plane", ["/bin/python", "-c", script], "default", context=ctx))
         assert answer["pod"] == "on-worker"
     finally:

@@ -44,7 +44,8 @@ func main() {
 		if err := syncOnce(client, nodeName, confDir); err != nil {
 			log.Printf("sync: %v", err)
 		}
-		time.Sleep(10 * time.Second)
+		// Short, so a new node's pods are reachable within seconds of it joining.
+		time.Sleep(2 * time.Second)
 	}
 }
 
