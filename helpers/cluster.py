@@ -161,8 +161,7 @@ def _restart_stopped_nodes() -> str:
     for c in stopped:
         c.start()
     if stopped:
-        _wait_api(120)
-        kube.forget_clients()
+        _wait_api(120)  # leaves a fresh client cached
         wait_nodes_ready(timeout=120)
         return f"restarted {len(stopped)} stopped node(s)"
     return "already running"

@@ -30,8 +30,8 @@ def run(args: Sequence[str], *, check: bool = True, timeout: float = 600, input:
     try:
         proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, input=input)
     except subprocess.TimeoutExpired as err:
-        raise error(f"`{' '.join(args)}` did not finish within {timeout:.0f}s",
-                    state=(err.stderr or b"").decode(errors="replace")[-2000:] if isinstance(err.stderr, bytes) else "",
+        stderr = err.stderr.decode(errors="replace") if isinstance(err.stderr, bytes) else (err.stderr or "")
+        raise error(f"`{' '.join(args)}` did not finish within {timeout:.0f}s", state=stderr[-2000:],
                     hint=hint or "check that Docker has enough memory and CPU, then retry") from None
     if check and proc.returncode != 0:
         tail = "\n".join((proc.stderr or proc.stdout).strip().splitlines()[-15:])
