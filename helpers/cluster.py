@@ -92,21 +92,22 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, e
             s.detail = registry.ensure(mode)
         with steps.step(f"kind cluster {config.CLUSTER_NAME}") as s:
             reused = False
+            why = ""
             if exists() and len(node_containers()) == 1 + workers:
                 try:
                     s.detail = _restart_stopped_nodes()
                     reused = True
-                except ClusterError:
+                except ClusterError as err:
                     # A node restarted after its engine stopped may not come back
                     # (kind does not promise it): recreate, it is quick.
-                    reused = False
+                    why = f" (the old one did not come back: {err.what})"
             if not reused:
                 if exists():
                     run(["kind", "delete", "cluster", "--name", config.CLUSTER_NAME])
                 _check_ports()
                 _create(mode, workers, retain, timeout)
                 created = True
-                s.detail = f"created with {1 + workers} node(s)"
+                s.detail = f"created with {1 + workers} node(s){why}"
             kube.forget_clients()
         with steps.step("registry wired into the nodes") as s:
             registry.connect()
@@ -157,26 +158,42 @@ def _create(mode: config.Mode, workers: int, retain: bool, timeout: float) -> No
 
 
 def _restart_stopped_nodes() -> str:
+    """Start stopped node containers, then wait until the API server answers and every node is Ready.
+
+    A node the engine has just (re)started is "running" long before its API
+    server listens: its published port accepts TCP and then closes the TLS
+    handshake. So the wait happens on every reuse, not only after a start.
+    Raises ClusterError when the cluster does not come back; ``up`` then recreates it.
+    """
     stopped = [c for c in node_containers() if c.status != "running"]
     for c in stopped:
         c.start()
-    if stopped:
-        _wait_api(120)  # leaves a fresh client cached
+    waited = _wait_api(120)  # leaves a fresh client cached
+    try:
         wait_nodes_ready(timeout=120)
+    except Exception as err:  # noqa: BLE001 - a half-up API server raises transport errors too
+        if isinstance(err, ClusterError):
+            raise
+        raise ClusterError("the restarted cluster's nodes do not answer", state=str(err)[:300]) from err
+    if stopped:
         return f"restarted {len(stopped)} stopped node(s)"
-    return "already running"
+    return "already running" if waited < 1 else f"already running (API server answered after {waited:.0f}s)"
 
 
-def _wait_api(timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def _wait_api(timeout: float) -> float:
+    """Wait until the API server answers; returns the seconds waited."""
+    start = time.monotonic()
+    last = ""
+    while time.monotonic() < start + timeout:
         try:
             kube.forget_clients()
             kube.core().list_namespace(limit=1)
-            return
-        except Exception:  # noqa: BLE001 - the API server is still starting
+            return time.monotonic() - start
+        except Exception as err:  # noqa: BLE001 - the API server is still starting
+            last = str(err)[:300]
             time.sleep(2)
-    raise ClusterError("the cluster's API server does not answer", hint="`labctl down` then `labctl up`")
+    raise ClusterError(f"the cluster's API server does not answer after {timeout:.0f}s", state=last,
+                       hint="`labctl down` then `labctl up`")
 
 
 def _write_hosts_toml(node) -> None:
