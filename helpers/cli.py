@@ -89,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--offline", action="store_true", help="use the offline kit's images (no registry access)")
     u.add_argument("--workers", type=int, default=0, help="worker nodes besides the control plane")
     u.add_argument("--retain", action="store_true", help="keep a half-made cluster for debugging")
-    u.add_argument("--metrics-server", action="store_true",
-                   help="also install metrics-server (experimental offline: see README known issues)")
+    u.add_argument("--no-metrics-server", dest="metrics_server", action="store_false",
+                   help="skip metrics-server (kubectl top and the HorizontalPodAutoscaler need it)")
     u.set_defaults(func=_cmd_up)
 
     dn = sub.add_parser("down", help="delete the cluster and the registry")

@@ -8,6 +8,8 @@ Ingress controller and metrics-server.
 from __future__ import annotations
 
 import copy
+import hashlib
+import json
 import tempfile
 import time
 
@@ -52,6 +54,20 @@ def kind_config(mode: config.Mode, workers: int = 0) -> dict:
     return cfg
 
 
+FINGERPRINT_FILE = "/kind/kubelab-config"
+
+
+def config_fingerprint(cfg: dict) -> str:
+    """A short hash of a kind config: a cluster made from another config is recreated, not reused."""
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def _node_fingerprint() -> str:
+    node = client().containers.get(f"{config.CLUSTER_NAME}-control-plane")
+    code, out = node.exec_run(["cat", FINGERPRINT_FILE])
+    return out.decode().strip() if code == 0 else ""
+
+
 def exists() -> bool:
     """True when kind knows the lab cluster. Twin: ``kind get clusters``"""
     out = run(["kind", "get", "clusters"], check=False).stdout
@@ -72,13 +88,11 @@ def _check_ports() -> None:
 
 
 def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, echo: bool = True,
-       timeout: float = 600, metrics_server: bool = False) -> Steps:
+       timeout: float = 600, metrics_server: bool = True) -> Steps:
     """Create (or re-check) the cluster, the registry, the Ingress controller (and metrics-server).
 
-    A cluster half-made by this call is deleted on failure unless ``retain``.
-    ``metrics_server`` is off by default: the offline kit's build registers its
-    API but answers 404 to the aggregator, and a broken aggregated API stalls
-    every namespace deletion (see the README's known issues).
+    A cluster half-made by this call is deleted on failure unless ``retain``;
+    a cluster made from another kind config is recreated.
 
     Twin: ``kind create cluster --config k8s/kind-cluster.yaml`` plus the registry and addon steps.
     """
@@ -93,7 +107,10 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, e
         with steps.step(f"kind cluster {config.CLUSTER_NAME}") as s:
             reused = False
             why = ""
-            if exists() and len(node_containers()) == 1 + workers:
+            cfg_hash = config_fingerprint(kind_config(mode, workers))
+            if exists() and len(node_containers()) == 1 + workers and _node_fingerprint() != cfg_hash:
+                why = " (made from another kind config or kubelab version)"
+            elif exists() and len(node_containers()) == 1 + workers:
                 try:
                     s.detail = _restart_stopped_nodes()
                     reused = True
@@ -107,6 +124,8 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, e
                 _check_ports()
                 _create(mode, workers, retain, timeout)
                 created = True
+                client().containers.get(f"{config.CLUSTER_NAME}-control-plane").exec_run(
+                    ["sh", "-c", f"echo {cfg_hash} > {FINGERPRINT_FILE}"])
                 s.detail = f"created with {1 + workers} node(s){why}"
             kube.forget_clients()
         with steps.step("registry wired into the nodes") as s:
@@ -128,7 +147,8 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, e
                 kube.apply(_system_docs(SYSTEM_MANIFESTS[1], mode))
                 kube.wait("deployment/metrics-server", namespace="kube-system", timeout=240)
                 kube.wait("apiservice/v1beta1.metrics.k8s.io", namespace="kube-system", timeout=120)
-                s.detail = "metrics.k8s.io APIService Available"
+                wait_metrics_api(timeout=60)
+                s.detail = "metrics.k8s.io served (kubectl top works)"
     except LabError:
         if created and not retain:
             run(["kind", "delete", "cluster", "--name", config.CLUSTER_NAME], check=False)
@@ -241,6 +261,29 @@ def wait_nodes_ready(timeout: float = 180, context: str | None = None) -> list[s
         time.sleep(2)
     raise ClusterError("nodes did not become Ready", state="\n".join(state),
                        hint="a node stays NotReady without a pod network: `kubectl -n kube-system get pods`")
+
+
+def wait_metrics_api(timeout: float = 60) -> None:
+    """Wait until ``/apis/metrics.k8s.io/v1beta1`` answers through the API server.
+
+    "Available" on the APIService is not enough: it was True while every proxied
+    request got 404 (see k8s/kind-cluster.yaml). Twin: ``kubectl get --raw /apis/metrics.k8s.io/v1beta1``
+    """
+    deadline = time.monotonic() + timeout
+    last = ""
+    while time.monotonic() < deadline:
+        try:
+            api = kube.api()
+            resp = api.call_api("GET", api.configuration.host + "/apis/metrics.k8s.io/v1beta1",
+                                header_params={"Accept": "application/json"}, _request_timeout=10)
+            if resp.status == 200:
+                return
+            last = f"HTTP {resp.status}"
+        except Exception as err:  # noqa: BLE001 - ApiException or a transport error
+            last = str(err)[:300]
+        time.sleep(2)
+    raise ClusterError("metrics-server is installed but the metrics API does not answer", state=last,
+                       hint="`kubectl -n kube-system logs deploy/metrics-server`; then `labctl down` and `labctl up`")
 
 
 def wait_ingress_ready(timeout: float = 60) -> None:

@@ -53,6 +53,21 @@ def test_system_pods_run(lab_cluster):
     assert traefik and traefik[0]["status"] == "Running" and traefik[0]["ready"] == "1/1"
 
 
+def test_kubectl_top_reads_node_metrics_from_metrics_server(lab_cluster):
+    # metrics.k8s.io through the API server's aggregator: what the HPA reads.
+    out, deadline = "", time.monotonic() + 90
+    while time.monotonic() < deadline:
+        proc = subprocess.run([tool("kubectl"), "--context", config.KIND_CONTEXT, "top", "nodes", "--no-headers"],
+                              capture_output=True, text=True)
+        out = proc.stdout + proc.stderr
+        if proc.returncode == 0:
+            break
+        time.sleep(3)
+    row = next(line.split() for line in out.splitlines() if line.startswith(f"{config.CLUSTER_NAME}-control-plane"))
+    assert row[1].endswith("m") and int(row[1][:-1]) > 0, out  # CPU in millicores, measured
+    assert row[3].endswith("Mi") and int(row[3][:-2]) > 100, out  # a node uses hundreds of MiB
+
+
 def test_local_image_behind_service_and_ingress_answers_on_port_80(namespace, hello_image):
     url = deploy_hello(namespace, hello_image)
     resp = pipeline.get(url)

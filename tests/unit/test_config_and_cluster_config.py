@@ -36,6 +36,7 @@ def test_kind_config_online_and_offline_differ_only_in_image_source():
     online = cluster.kind_config(config.Mode(offline=False))
     offline = cluster.kind_config(config.Mode(offline=True))
     patches = offline.pop("kubeadmConfigPatches")
+    assert patches[:-1] == online.pop("kubeadmConfigPatches")
     assert online == offline
     patch = yaml.safe_load(patches[-1])
     assert patch["imageRepository"] == config.KIT_REPO
@@ -57,3 +58,19 @@ def test_env_switch(monkeypatch):
     monkeypatch.setenv("KUBELAB_OFFLINE", "0")
     assert config.detect_mode().offline is False
     assert config.detect_mode(offline=True).offline is True
+
+
+def test_api_server_routes_to_aggregated_api_endpoints_in_both_modes():
+    for offline in (False, True):
+        cfg = cluster.kind_config(config.Mode(offline=offline))
+        args = {}
+        for p in cfg["kubeadmConfigPatches"]:
+            args.update(yaml.safe_load(p).get("apiServer", {}).get("extraArgs", {}))
+        assert args["enable-aggregator-routing"] == "true"
+
+
+def test_config_fingerprint_changes_with_the_config():
+    a = cluster.config_fingerprint(cluster.kind_config(config.Mode(offline=True)))
+    b = cluster.config_fingerprint(cluster.kind_config(config.Mode(offline=True), workers=1))
+    assert a != b and len(a) == 12
+    assert a == cluster.config_fingerprint(cluster.kind_config(config.Mode(offline=True)))
