@@ -1,5 +1,6 @@
 """Building blocks the notebooks share: the sample app's image at a version, a
-learner's git repository, a client pod, request spreading, recovery timing."""
+learner's git repository, a client pod, request spreading, recovery timing,
+the autoscaling run and its plot."""
 
 from __future__ import annotations
 
@@ -122,3 +123,101 @@ def ask(namespace: str, url: str, client: str = "client") -> dict:
     """
     script = f"import urllib.request; print(urllib.request.urlopen({url!r}, timeout=5).read().decode())"
     return json.loads(kube.exec_(client, ["/bin/python", "-c", script], namespace).strip().splitlines()[-1])
+
+
+def hpa_sample(namespace: str, name: str = "web") -> dict:
+    """One look at a HorizontalPodAutoscaler: CPU use (% of request), desired and ready replicas.
+
+    Twin: ``kubectl get hpa NAME`` (TARGETS, REPLICAS) and ``kubectl get deploy NAME`` (READY)
+    """
+    from kubernetes import client as k8s  # noqa: PLC0415
+
+    hpa = k8s.AutoscalingV2Api(kube.api()).read_namespaced_horizontal_pod_autoscaler(name, namespace)
+    cpu = None
+    for m in hpa.status.current_metrics or []:
+        if m.type == "Resource" and m.resource and m.resource.name == "cpu":
+            cpu = m.resource.current.average_utilization
+    dep = kube.apps().read_namespaced_deployment(name, namespace)
+    return {"cpu_percent": cpu, "desired": hpa.status.desired_replicas or 0,
+            "ready": dep.status.ready_replicas or 0, "target_percent": hpa.spec.metrics[0].resource.target.average_utilization}
+
+
+def wait_hpa_measuring(namespace: str, name: str = "web", timeout: float = 120) -> dict:
+    """Wait until the HPA has its first CPU measurement (metrics-server scrapes every 15 s).
+
+    Twin: ``kubectl get hpa NAME -w`` until TARGETS shows a number, not ``<unknown>``
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        s = hpa_sample(namespace, name)
+        if s["cpu_percent"] is not None:
+            return s
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"HPA {name} has no CPU measurement after {timeout:.0f}s: is metrics-server up? "
+                               "`kubectl top pods -n " + namespace + "`")
+        time.sleep(3)
+
+
+def autoscale_run(namespace: str, load_docs: list[dict], *, peak_timeout: float = 240, calm_timeout: float = 240,
+                  every: float = 5, echo: bool = True) -> list[dict]:
+    """Start a load, watch the HPA scale up to its maximum, stop the load, watch it scale back to its minimum.
+
+    Returns one sample per ``every`` seconds: ``t`` (s since the load began),
+    ``phase`` ("peak" or "calm") and :func:`hpa_sample`'s fields. Raises
+    TimeoutError naming the phase that did not finish (with the last sample).
+
+    Twin: ``kubectl apply -f load.yaml; kubectl get hpa web -w``; ``kubectl delete -f load.yaml``
+    """
+    from kubernetes import client as k8s  # noqa: PLC0415
+
+    hpa = k8s.AutoscalingV2Api(kube.api()).read_namespaced_horizontal_pod_autoscaler("web", namespace)
+    goals = {"peak": hpa.spec.max_replicas, "calm": hpa.spec.min_replicas or 1}
+    samples: list[dict] = []
+    start = time.monotonic()
+    kube.apply(load_docs, namespace)
+    try:
+        for phase, timeout in (("peak", peak_timeout), ("calm", calm_timeout)):
+            if phase == "calm":
+                kube.delete(load_docs, namespace)
+            deadline = time.monotonic() + timeout
+            while True:
+                s = {"t": round(time.monotonic() - start, 1), "phase": phase, **hpa_sample(namespace)}
+                samples.append(s)
+                if echo:
+                    print(f"{s['t']:6.0f}s {phase:5} cpu {s['cpu_percent'] if s['cpu_percent'] is not None else '?':>4}%"
+                          f" of request  desired {s['desired']}  ready {s['ready']}", flush=True)
+                if s["desired"] == goals[phase] and s["ready"] == goals[phase]:
+                    break
+                if time.monotonic() > deadline:
+                    raise TimeoutError(f"the {phase} phase did not reach {goals[phase]} ready replicas in "
+                                       f"{timeout:.0f}s; last: {s}")
+                time.sleep(every)
+    finally:
+        kube.delete(load_docs, namespace)
+    return samples
+
+
+def plot_autoscale(samples: list[dict]):
+    """Replicas and CPU use over time, the load's end marked. Returns the matplotlib figure."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    t = [s["t"] for s in samples]
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    ax.step(t, [s["ready"] for s in samples], where="post", label="ready replicas", color="tab:blue")
+    ax.step(t, [s["desired"] for s in samples], where="post", label="desired (HPA)", color="tab:blue", ls=":")
+    ax.set_xlabel("seconds since the load started")
+    ax.set_ylabel("replicas")
+    ax.set_ylim(0, max(s["desired"] for s in samples) + 1)
+    cpu = ax.twinx()
+    cpu.plot(t, [s["cpu_percent"] if s["cpu_percent"] is not None else float("nan") for s in samples],
+             color="tab:red", label="CPU % of request")
+    cpu.axhline(samples[0]["target_percent"], color="tab:red", ls="--", lw=0.8)
+    cpu.set_ylabel("CPU, % of request", color="tab:red")
+    calm = next((s["t"] for s in samples if s["phase"] == "calm"), None)
+    if calm is not None:
+        ax.axvline(calm, color="grey", lw=0.8)
+        ax.text(calm, 0.2, " load stopped", color="grey")
+    ax.legend(loc="upper left")
+    ax.set_title("HorizontalPodAutoscaler: replicas follow the load")
+    fig.tight_layout()
+    return fig
