@@ -145,3 +145,48 @@ def service_answers(name: str, namespace: str, client: str = "client") -> CheckR
                            f"the pods listen on {sorted(set(ports.values()))}",
                            "set targetPort to the container's port (or its name, http)")
     return CheckResult(title, False, f"no answer ({answer})", "check the Service selector against the pod labels")
+
+
+def hpa_measures(name: str, namespace: str) -> CheckResult:
+    """The HPA has a CPU measurement; if not, why (no CPU request, no metrics API, nothing to scale).
+
+    Twin: ``kubectl describe hpa NAME`` (Conditions and Events)
+    """
+    title = f"hpa/{name} measures CPU"
+    hpa = kube.get("horizontalpodautoscaler", name, namespace)
+    if hpa is None:
+        return CheckResult(title, False, "it does not exist", f"apply its file: labs.apply('autoscale', 'hpa')")
+    status = hpa.get("status", {})
+    for m in status.get("currentMetrics") or []:
+        current = (m.get("resource") or {}).get("current", {})
+        if m.get("type") == "Resource" and current.get("averageUtilization") is not None:
+            return CheckResult(title, True, f"CPU at {current['averageUtilization']}% of the request")
+    messages = [c.get("message", "") for c in status.get("conditions") or [] if c.get("status") == "False"]
+    text = " ".join(messages)  # conditions, not events: events keep a fixed cause for an hour
+    if "missing request for cpu" in text:
+        return CheckResult(title, False, "its pods request no CPU, so there is no 100% to take 50% of",
+                           "add resources.requests.cpu (for example 50m) to the Deployment's container")
+    if "no metrics returned" in text:
+        return CheckResult(title, False, "no measurement of its pods yet (metrics-server scrapes every 15 s)",
+                           "wait half a minute and check again")
+    if "unable to fetch metrics" in text or "could not find the requested resource" in text:
+        return CheckResult(title, False, "the metrics API does not answer (metrics-server)",
+                           "`kubectl top pods` should work: run `labctl up` to (re)install metrics-server")
+    if "the HPA controller was unable to get the target's current scale" in text or "not found" in text:
+        return CheckResult(title, False, "its scaleTargetRef names no existing Deployment",
+                           "point scaleTargetRef at the Deployment's kind and name")
+    return CheckResult(title, False, "no measurement yet (metrics-server scrapes every 15 s)",
+                       "wait half a minute and check again")
+
+
+def hpa_can_scale(name: str, namespace: str, at_least: int = 3) -> CheckResult:
+    """The HPA may add pods: ``maxReplicas`` of at least ``at_least``, above ``minReplicas``."""
+    title = f"hpa/{name} may grow to {at_least} pods or more"
+    hpa = kube.get("horizontalpodautoscaler", name, namespace)
+    if hpa is None:
+        return CheckResult(title, False, "it does not exist", "apply its file")
+    lo, hi = hpa["spec"].get("minReplicas", 1), hpa["spec"]["maxReplicas"]
+    if hi >= at_least and hi > lo:
+        return CheckResult(title, True, f"{lo} to {hi} replicas")
+    return CheckResult(title, False, f"minReplicas {lo}, maxReplicas {hi}: it can never add a pod at a peak",
+                       f"set maxReplicas to {at_least} or more")

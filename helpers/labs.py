@@ -1,7 +1,7 @@
 """Labs: a starting state (``reset``), the learner's working copy of the files,
 and checks on the real cluster (``check``). Solutions live in ``labs/solutions``.
 
-Twin in a shell: ``labctl reset breakfix`` and ``labctl check breakfix``.
+Twin in a shell: ``labctl reset breakfix`` and ``labctl check breakfix`` (and ``autoscale``).
 """
 
 from __future__ import annotations
@@ -25,7 +25,8 @@ class Lab:
     exercises: tuple[str, ...]
 
 
-LABS = {"breakfix": Lab("breakfix", "lab-breakfix", ("crash", "ready", "port", "pull"))}
+LABS = {"breakfix": Lab("breakfix", "lab-breakfix", ("crash", "ready", "port", "pull")),
+        "autoscale": Lab("autoscale", "lab-autoscale", ("web", "hpa"))}
 
 
 def get(name: str) -> Lab:
@@ -70,10 +71,12 @@ def apply(name: str, exercise: str, folder: Path | None = None) -> list[str]:
     image = lessons.hello_image("v1")
     path = (folder or work_dir(name)) / f"{exercise}.yaml"
     applied = kube.apply(render(path, image), lab.namespace, lab=name)
-    try:
-        kube.rollout_status(exercise, lab.namespace, timeout=60)
-    except LabError:
-        pass  # check() says what is still wrong
+    for obj in applied:
+        if obj.startswith("deployment/"):
+            try:
+                kube.rollout_status(obj.split("/", 1)[1], lab.namespace, timeout=60)
+            except LabError:
+                pass  # check() says what is still wrong
     return applied
 
 
@@ -81,6 +84,9 @@ def check(name: str) -> checks.Report:
     """Every exercise's check on the real cluster state."""
     lab = get(name)
     ns = lab.namespace
+    if name == "autoscale":
+        return checks.Report([checks.deployment_serves("web", ns), checks.hpa_measures("web", ns),
+                              checks.hpa_can_scale("web", ns)])
     report = checks.Report([
         checks.deployment_serves("crash", ns),
         checks.deployment_serves("ready", ns),
@@ -91,25 +97,28 @@ def check(name: str) -> checks.Report:
     return report
 
 
-def settle(name: str, timeout: float = 90) -> checks.Report:
+def settle(name: str, timeout: float = 150, quiet: float = 20) -> checks.Report:
     """Wait until the lab's state stops changing (pods crashed, probes failed, pulls
-    backed off), so a check shows the lasting state, not a transient one."""
+    backed off, the HPA re-evaluated every 15 s), so a check shows the lasting state,
+    not a transient one: the report must stay the same for ``quiet`` seconds."""
     deadline = time.monotonic() + timeout
-    previous = ""
     report = check(name)
+    text, since = str(report), time.monotonic()
     while time.monotonic() < deadline:
         time.sleep(3)
         report = check(name)
-        text = str(report)
-        if text == previous and "so far" not in text:
+        if str(report) != text or "so far" in text or "yet" in text:
+            text, since = str(report), time.monotonic()
+        elif time.monotonic() - since >= quiet:
             break
-        previous = text
     return report
 
 
 def hint(name: str, exercise: str) -> str:
     """A hint, shown only when asked."""
     hints = {
+        "web": "kubectl describe hpa web -n lab-autoscale: what does the HPA say it is missing to compute a percentage?",
+        "hpa": "Read the HPA's spec: between which replica counts may it choose?",
         "crash": "Look at the pod's logs (kube.logs('deployment/crash', 'lab-breakfix')): which file does it try to run?",
         "ready": "Compare the readinessProbe's port with the containerPort the app listens on.",
         "port": "A Service's targetPort must be a port the pods listen on (or that port's name).",

@@ -42,3 +42,14 @@ def test_pod_table_views_render_every_row():
     assert html.count("<tr>") == 3 and "#1a7f37" in html and "#cf222e" in html
     text = widgets.pod_rows_text(rows).splitlines()
     assert text[0].startswith("NAME") and text[2].startswith("web-2") and "CrashLoopBackOff" in text[2]
+
+
+def test_every_lab_has_start_files_solutions_and_hints():
+    from helpers import labs
+
+    for name, lab in labs.LABS.items():
+        for ex in lab.exercises:
+            assert (labs.LABS_DIR / name / "start" / f"{ex}.yaml").is_file(), (name, ex)
+            assert (labs.LABS_DIR / "solutions" / name / f"{ex}.yaml").is_file(), (name, ex)
+            assert labs.hint(name, ex)
+        assert (labs.LABS_DIR / f"{name}.ipynb").is_file() and (labs.LABS_DIR / "solutions" / f"{name}.ipynb").is_file()
