@@ -155,7 +155,8 @@ def hpa_measures(name: str, namespace: str) -> CheckResult:
     title = f"hpa/{name} measures CPU"
     hpa = kube.get("horizontalpodautoscaler", name, namespace)
     if hpa is None:
-        return CheckResult(title, False, "it does not exist", f"apply its file: labs.apply('autoscale', 'hpa')")
+        return CheckResult(title, False, "it does not exist", "apply its file: labs.apply('autoscale', 'hpa'), "
+                           "or start over with `labctl reset autoscale`")
     status = hpa.get("status", {})
     for m in status.get("currentMetrics") or []:
         current = (m.get("resource") or {}).get("current", {})
@@ -184,7 +185,7 @@ def hpa_can_scale(name: str, namespace: str, at_least: int = 3) -> CheckResult:
     title = f"hpa/{name} may grow to {at_least} pods or more"
     hpa = kube.get("horizontalpodautoscaler", name, namespace)
     if hpa is None:
-        return CheckResult(title, False, "it does not exist", "apply its file")
+        return CheckResult(title, False, "it does not exist", "apply its file: labs.apply('autoscale', 'hpa')")
     lo, hi = hpa["spec"].get("minReplicas", 1), hpa["spec"]["maxReplicas"]
     if hi >= at_least and hi > lo:
         return CheckResult(title, True, f"{lo} to {hi} replicas")
