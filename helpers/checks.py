@@ -20,6 +20,7 @@ class CheckResult:
     seen: str = ""
     fix: str = ""
     ok_word: str = "PASS"
+    pending: bool = False  # a failure that may pass on its own in seconds ("so far", "yet")
 
     def __str__(self) -> str:
         text = f"[{self.ok_word if self.ok else 'FAIL'}] {self.name}"
@@ -94,7 +95,8 @@ def deployment_serves(name: str, namespace: str) -> CheckResult:
         return CheckResult(title, False, f"running but not Ready: readiness probe on port {probe.get('port')} "
                            f"failed ({message})",
                            "point the readiness probe at the port and path the app serves (8080, /healthz)")
-    return CheckResult(title, False, f"{st['ready']}/{want} pods Ready so far", "wait a few seconds and check again")
+    return CheckResult(title, False, f"{st['ready']}/{want} pods Ready so far", "wait a few seconds and check again",
+                       pending=True)
 
 
 def _probe_reason(message: str) -> str:
@@ -169,7 +171,7 @@ def hpa_measures(name: str, namespace: str) -> CheckResult:
                            "add resources.requests.cpu (for example 50m) to the Deployment's container")
     if "no metrics returned" in text:
         return CheckResult(title, False, "no measurement of its pods yet (metrics-server scrapes every 15 s)",
-                           "wait half a minute and check again")
+                           "wait half a minute and check again", pending=True)
     if "unable to fetch metrics" in text or "could not find the requested resource" in text:
         return CheckResult(title, False, "the metrics API does not answer (metrics-server)",
                            "`kubectl top pods` should work: run `labctl up` to (re)install metrics-server")
@@ -177,7 +179,7 @@ def hpa_measures(name: str, namespace: str) -> CheckResult:
         return CheckResult(title, False, "its scaleTargetRef names no existing Deployment",
                            "point scaleTargetRef at the Deployment's kind and name")
     return CheckResult(title, False, "no measurement yet (metrics-server scrapes every 15 s)",
-                       "wait half a minute and check again")
+                       "wait half a minute and check again", pending=True)
 
 
 def hpa_can_scale(name: str, namespace: str, at_least: int = 3) -> CheckResult:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,13 +21,34 @@ WORK_DIR = LABS_DIR / "work"
 
 @dataclass(frozen=True)
 class Lab:
+    """A lab: its namespace, its exercises (one start file each) with their hints,
+    and the checks that read the cluster, given the namespace."""
+
     name: str
     namespace: str
-    exercises: tuple[str, ...]
+    hints: dict[str, str]
+    checks: Callable[[str], list[checks.CheckResult]]
+
+    @property
+    def exercises(self) -> tuple[str, ...]:
+        return tuple(self.hints)
 
 
-LABS = {"breakfix": Lab("breakfix", "lab-breakfix", ("crash", "ready", "port", "pull")),
-        "autoscale": Lab("autoscale", "lab-autoscale", ("web", "hpa"))}
+LABS = {
+    "breakfix": Lab("breakfix", "lab-breakfix", {
+        "crash": "Look at the pod's logs (kube.logs('deployment/crash', 'lab-breakfix')): which file does it try to run?",
+        "ready": "Compare the readinessProbe's port with the containerPort the app listens on.",
+        "port": "A Service's targetPort must be a port the pods listen on (or that port's name).",
+        "pull": "Which tags does the registry hold? registry.tags('hello'). Is `latest` among them?",
+    }, lambda ns: [checks.deployment_serves("crash", ns), checks.deployment_serves("ready", ns),
+                   checks.deployment_serves("port", ns), checks.service_answers("port", ns),
+                   checks.deployment_serves("pull", ns)]),
+    "autoscale": Lab("autoscale", "lab-autoscale", {
+        "web": "kubectl describe hpa web -n lab-autoscale: what does the HPA say it is missing to compute a percentage?",
+        "hpa": "Read the HPA's spec: between which replica counts may it choose?",
+    }, lambda ns: [checks.deployment_serves("web", ns), checks.hpa_measures("web", ns),
+                   checks.hpa_can_scale("web", ns)]),
+}
 
 
 def get(name: str) -> Lab:
@@ -83,18 +105,7 @@ def apply(name: str, exercise: str, folder: Path | None = None) -> list[str]:
 def check(name: str) -> checks.Report:
     """Every exercise's check on the real cluster state."""
     lab = get(name)
-    ns = lab.namespace
-    if name == "autoscale":
-        return checks.Report([checks.deployment_serves("web", ns), checks.hpa_measures("web", ns),
-                              checks.hpa_can_scale("web", ns)])
-    report = checks.Report([
-        checks.deployment_serves("crash", ns),
-        checks.deployment_serves("ready", ns),
-        checks.deployment_serves("port", ns),
-        checks.service_answers("port", ns),
-        checks.deployment_serves("pull", ns),
-    ])
-    return report
+    return checks.Report(lab.checks(lab.namespace))
 
 
 def settle(name: str, timeout: float = 150, quiet: float = 20) -> checks.Report:
@@ -107,7 +118,7 @@ def settle(name: str, timeout: float = 150, quiet: float = 20) -> checks.Report:
     while time.monotonic() < deadline:
         time.sleep(3)
         report = check(name)
-        if str(report) != text or "so far" in text or "yet" in text:
+        if str(report) != text or any(r.pending for r in report):
             text, since = str(report), time.monotonic()
         elif time.monotonic() - since >= quiet:
             break
@@ -116,13 +127,4 @@ def settle(name: str, timeout: float = 150, quiet: float = 20) -> checks.Report:
 
 def hint(name: str, exercise: str) -> str:
     """A hint, shown only when asked."""
-    hints = {
-        "web": "kubectl describe hpa web -n lab-autoscale: what does the HPA say it is missing to compute a percentage?",
-        "hpa": "Read the HPA's spec: between which replica counts may it choose?",
-        "crash": "Look at the pod's logs (kube.logs('deployment/crash', 'lab-breakfix')): which file does it try to run?",
-        "ready": "Compare the readinessProbe's port with the containerPort the app listens on.",
-        "port": "A Service's targetPort must be a port the pods listen on (or that port's name).",
-        "pull": "Which tags does the registry hold? registry.tags('hello'). Is `latest` among them?",
-    }
-    get(name)
-    return hints[exercise]
+    return get(name).hints[exercise]
