@@ -62,10 +62,19 @@ def config_fingerprint(cfg: dict) -> str:
     return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:12]
 
 
+def _control_plane():
+    return client().containers.get(f"{config.CLUSTER_NAME}-control-plane")
+
+
 def _node_fingerprint() -> str:
-    node = client().containers.get(f"{config.CLUSTER_NAME}-control-plane")
-    code, out = node.exec_run(["cat", FINGERPRINT_FILE])
+    code, out = _control_plane().exec_run(["cat", FINGERPRINT_FILE])
     return out.decode().strip() if code == 0 else ""
+
+
+def _write_fingerprint(fingerprint: str) -> None:
+    code, out = _control_plane().exec_run(["sh", "-c", f"echo {fingerprint} > {FINGERPRINT_FILE}"])
+    if code != 0:  # else every later `up` would recreate the cluster
+        raise ClusterError("could not record the kind config's fingerprint on the node", state=out.decode())
 
 
 def exists() -> bool:
@@ -107,25 +116,27 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, e
         with steps.step(f"kind cluster {config.CLUSTER_NAME}") as s:
             reused = False
             why = ""
-            cfg_hash = config_fingerprint(kind_config(mode, workers))
-            if exists() and len(node_containers()) == 1 + workers and _node_fingerprint() != cfg_hash:
+            cfg = kind_config(mode, workers)
+            fingerprint = config_fingerprint(cfg)
+            present = exists()
+            same_shape = present and len(node_containers()) == 1 + workers
+            if same_shape and _node_fingerprint() != fingerprint:
                 why = " (made from another kind config or kubelab version)"
-            elif exists() and len(node_containers()) == 1 + workers:
+            elif same_shape:
                 try:
-                    s.detail = _restart_stopped_nodes()
+                    s.detail = _reuse_nodes()
                     reused = True
                 except ClusterError as err:
                     # A node restarted after its engine stopped may not come back
                     # (kind does not promise it): recreate, it is quick.
                     why = f" (the old one did not come back: {err.what})"
             if not reused:
-                if exists():
+                if present:
                     run(["kind", "delete", "cluster", "--name", config.CLUSTER_NAME])
                 _check_ports()
-                _create(mode, workers, retain, timeout)
+                _create(mode, cfg, retain, timeout)
                 created = True
-                client().containers.get(f"{config.CLUSTER_NAME}-control-plane").exec_run(
-                    ["sh", "-c", f"echo {cfg_hash} > {FINGERPRINT_FILE}"])
+                _write_fingerprint(fingerprint)
                 s.detail = f"created with {1 + workers} node(s){why}"
             kube.forget_clients()
         with steps.step("registry wired into the nodes") as s:
@@ -158,7 +169,7 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, e
     return steps
 
 
-def _create(mode: config.Mode, workers: int, retain: bool, timeout: float) -> None:
+def _create(mode: config.Mode, cfg: dict, retain: bool, timeout: float) -> None:
     node_image = mode.image(config.NODE_IMAGE_ONLINE)
     if mode.offline:
         try:
@@ -168,7 +179,7 @@ def _create(mode: config.Mode, workers: int, retain: bool, timeout: float) -> No
                                hint="build the kit first: offline-kit/build.sh (about 25 minutes cold, "
                                     "minutes when cached)") from None
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
-        yaml.safe_dump(kind_config(mode, workers), f)
+        yaml.safe_dump(cfg, f)
     args = ["kind", "create", "cluster", "--name", config.CLUSTER_NAME, "--config", f.name,
             "--image", node_image, "--wait", "0s"]
     if retain:
@@ -177,7 +188,7 @@ def _create(mode: config.Mode, workers: int, retain: bool, timeout: float) -> No
                                     "`kind export logs` collects the node logs")
 
 
-def _restart_stopped_nodes() -> str:
+def _reuse_nodes() -> str:
     """Start stopped node containers, then wait until the API server answers and every node is Ready.
 
     A node the engine has just (re)started is "running" long before its API
@@ -191,9 +202,9 @@ def _restart_stopped_nodes() -> str:
     waited = _wait_api(120)  # leaves a fresh client cached
     try:
         wait_nodes_ready(timeout=120)
+    except ClusterError:
+        raise
     except Exception as err:  # noqa: BLE001 - a half-up API server raises transport errors too
-        if isinstance(err, ClusterError):
-            raise
         raise ClusterError("the restarted cluster's nodes do not answer", state=str(err)[:300]) from err
     if stopped:
         return f"restarted {len(stopped)} stopped node(s)"
