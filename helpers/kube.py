@@ -61,6 +61,10 @@ def apps(context: str | None = None) -> k8s.AppsV1Api:
     return k8s.AppsV1Api(api(context))
 
 
+def autoscaling(context: str | None = None) -> k8s.AutoscalingV2Api:
+    return k8s.AutoscalingV2Api(api(context))
+
+
 def label_selector(labels: dict) -> str:
     """A label selector string from a ``matchLabels`` dict.
 

@@ -130,9 +130,7 @@ def hpa_sample(namespace: str, name: str = "web") -> dict:
 
     Twin: ``kubectl get hpa NAME`` (TARGETS, REPLICAS) and ``kubectl get deploy NAME`` (READY)
     """
-    from kubernetes import client as k8s  # noqa: PLC0415
-
-    hpa = k8s.AutoscalingV2Api(kube.api()).read_namespaced_horizontal_pod_autoscaler(name, namespace)
+    hpa = kube.autoscaling().read_namespaced_horizontal_pod_autoscaler(name, namespace)
     cpu = None
     for m in hpa.status.current_metrics or []:
         if m.type == "Resource" and m.resource and m.resource.name == "cpu":
@@ -158,19 +156,17 @@ def wait_hpa_measuring(namespace: str, name: str = "web", timeout: float = 120) 
         time.sleep(3)
 
 
-def autoscale_run(namespace: str, load_docs: list[dict], *, peak_timeout: float = 240, calm_timeout: float = 240,
-                  every: float = 5, echo: bool = True) -> list[dict]:
+def autoscale_run(namespace: str, load_docs: list[dict], name: str = "web", *, peak_timeout: float = 240,
+                  calm_timeout: float = 240, every: float = 5, echo: bool = True) -> list[dict]:
     """Start a load, watch the HPA scale up to its maximum, stop the load, watch it scale back to its minimum.
 
     Returns one sample per ``every`` seconds: ``t`` (s since the load began),
     ``phase`` ("peak" or "calm") and :func:`hpa_sample`'s fields. Raises
     TimeoutError naming the phase that did not finish (with the last sample).
 
-    Twin: ``kubectl apply -f load.yaml; kubectl get hpa web -w``; ``kubectl delete -f load.yaml``
+    Twin: ``kubectl apply -f load.yaml; kubectl get hpa NAME -w``; ``kubectl delete -f load.yaml``
     """
-    from kubernetes import client as k8s  # noqa: PLC0415
-
-    hpa = k8s.AutoscalingV2Api(kube.api()).read_namespaced_horizontal_pod_autoscaler("web", namespace)
+    hpa = kube.autoscaling().read_namespaced_horizontal_pod_autoscaler(name, namespace)
     goals = {"peak": hpa.spec.max_replicas, "calm": hpa.spec.min_replicas or 1}
     samples: list[dict] = []
     start = time.monotonic()
@@ -181,7 +177,7 @@ def autoscale_run(namespace: str, load_docs: list[dict], *, peak_timeout: float 
                 kube.delete(load_docs, namespace)
             deadline = time.monotonic() + timeout
             while True:
-                s = {"t": round(time.monotonic() - start, 1), "phase": phase, **hpa_sample(namespace)}
+                s = {"t": round(time.monotonic() - start, 1), "phase": phase, **hpa_sample(namespace, name)}
                 samples.append(s)
                 if echo:
                     print(f"{s['t']:6.0f}s {phase:5} cpu {s['cpu_percent'] if s['cpu_percent'] is not None else '?':>4}%"
