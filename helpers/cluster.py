@@ -10,10 +10,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
+import ssl
 import tempfile
 import time
+from datetime import datetime, timezone
 
 import requests
+import urllib3
 import yaml
 from docker.errors import NotFound
 
@@ -140,26 +143,14 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, e
                 s.detail = f"created with {1 + workers} node(s){why}"
             kube.forget_clients()
         with steps.step("registry wired into the nodes") as s:
-            registry.connect()
-            for node in node_containers():
-                _write_hosts_toml(node)
-            kube.apply([_registry_configmap()])
-            s.detail = f"localhost:5001 -> {config.REGISTRY_NAME}:5000"
+            s.detail = _surviving_restarts(_wire_registry, "wiring the registry", echo)
         with steps.step("nodes Ready, cluster DNS up") as s:
-            s.detail = ", ".join(wait_nodes_ready(timeout=180))
-            kube.wait("deployment/coredns", namespace="kube-system", timeout=180)
+            s.detail = _surviving_restarts(_nodes_and_dns, "waiting for nodes and DNS", echo)
         with steps.step("ingress controller (Traefik)") as s:
-            kube.apply(_system_docs(SYSTEM_MANIFESTS[0], mode))
-            kube.wait("deployment/traefik", namespace=config.SYSTEM_NAMESPACE, timeout=180)
-            wait_ingress_ready()
-            s.detail = f"http://*.localhost:{config.INGRESS_HTTP_PORT}"
+            s.detail = _surviving_restarts(lambda: _ingress(mode), "installing Traefik", echo)
         if metrics_server:
             with steps.step("metrics-server") as s:
-                kube.apply(_system_docs(SYSTEM_MANIFESTS[1], mode))
-                kube.wait("deployment/metrics-server", namespace="kube-system", timeout=240)
-                kube.wait("apiservice/v1beta1.metrics.k8s.io", namespace="kube-system", timeout=120)
-                wait_metrics_api(timeout=60)
-                s.detail = "metrics.k8s.io served (kubectl top works)"
+                s.detail = _surviving_restarts(lambda: _metrics_server(mode), "installing metrics-server", echo)
     except LabError:
         if created and not retain:
             run(["kind", "delete", "cluster", "--name", config.CLUSTER_NAME], check=False)
@@ -167,6 +158,74 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, e
                 print("✗ the half-made cluster was deleted (pass --retain to keep it for debugging)")
         raise
     return steps
+
+
+def _wire_registry() -> str:
+    registry.connect()
+    for node in node_containers():
+        _write_hosts_toml(node)
+    kube.apply([_registry_configmap()])
+    return f"localhost:5001 -> {config.REGISTRY_NAME}:5000"
+
+
+def _nodes_and_dns() -> str:
+    ready = wait_nodes_ready(timeout=180)
+    kube.wait("deployment/coredns", namespace="kube-system", timeout=180)
+    return ", ".join(ready)
+
+
+def _ingress(mode: config.Mode) -> str:
+    kube.apply(_system_docs(SYSTEM_MANIFESTS[0], mode))
+    kube.wait("deployment/traefik", namespace=config.SYSTEM_NAMESPACE, timeout=180)
+    wait_ingress_ready()
+    return f"http://*.localhost:{config.INGRESS_HTTP_PORT}"
+
+
+def _metrics_server(mode: config.Mode) -> str:
+    kube.apply(_system_docs(SYSTEM_MANIFESTS[1], mode))
+    kube.wait("deployment/metrics-server", namespace="kube-system", timeout=240)
+    kube.wait("apiservice/v1beta1.metrics.k8s.io", namespace="kube-system", timeout=120)
+    wait_metrics_api(timeout=60)
+    return "metrics.k8s.io served (kubectl top works)"
+
+
+def is_transport_error(err: BaseException) -> bool:
+    """True when ``err`` (or what caused it) is a dropped or refused connection, not an answer.
+
+    >>> is_transport_error(urllib3.exceptions.ProtocolError("Connection aborted"))
+    True
+    >>> is_transport_error(ValueError("bad"))
+    False
+    """
+    seen = 0
+    while err is not None and seen < 10:
+        if isinstance(err, (urllib3.exceptions.HTTPError, requests.ConnectionError, ConnectionError,
+                            ssl.SSLError, TimeoutError)):
+            return True
+        err = err.__cause__ or err.__context__
+        seen += 1
+    return False
+
+
+def _surviving_restarts(work, what: str, echo: bool, attempts: int = 3):
+    """Run ``work()``; when the API server drops the connection, wait for it and run it again.
+
+    A kind node the engine has just restarted can restart its API server once
+    more a little later (seen in CI: it answered, then closed every TLS
+    handshake for over 10 s). Each step of ``up`` is idempotent, so it is
+    retried after the API server has answered steadily again.
+    """
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except Exception as err:  # noqa: BLE001 - only transport errors are retried
+            if attempt == attempts or not is_transport_error(err):
+                raise
+            waited = _wait_api(180, steady=10)
+            if echo:
+                print(f"  … the API server dropped the connection while {what} ({type(err).__name__}); "
+                      f"it answered steadily again after {waited:.0f}s — trying again ({attempt + 1}/{attempts})",
+                      flush=True)
 
 
 def _create(mode: config.Mode, cfg: dict, retain: bool, timeout: float) -> None:
@@ -196,32 +255,59 @@ def _reuse_nodes() -> str:
     handshake. So the wait happens on every reuse, not only after a start.
     Raises ClusterError when the cluster does not come back; ``up`` then recreates it.
     """
-    stopped = [c for c in node_containers() if c.status != "running"]
+    nodes = node_containers()
+    stopped = [c for c in nodes if c.status != "running"]
     for c in stopped:
         c.start()
-    waited = _wait_api(120)  # leaves a fresh client cached
+    # Just after a (re)start the control plane may still restart a component:
+    # then ask for 15 s of steady answers, otherwise one answer is enough.
+    young = bool(stopped) or min(_seconds_since_start(c) for c in nodes) < 300
+    waited = _wait_api(120, steady=15 if young else 0)  # leaves a fresh client cached
     try:
         wait_nodes_ready(timeout=120)
     except ClusterError:
         raise
     except Exception as err:  # noqa: BLE001 - a half-up API server raises transport errors too
         raise ClusterError("the restarted cluster's nodes do not answer", state=str(err)[:300]) from err
+    steady = ", then 15s steady" if young else ""
     if stopped:
-        return f"restarted {len(stopped)} stopped node(s)"
-    return "already running" if waited < 1 else f"already running (API server answered after {waited:.0f}s)"
+        return f"restarted {len(stopped)} stopped node(s) (API server answered after {waited:.0f}s{steady})"
+    if waited < 1 and not young:
+        return "already running"
+    return f"already running (API server answered after {waited:.0f}s{steady})"
 
 
-def _wait_api(timeout: float) -> float:
-    """Wait until the API server answers; returns the seconds waited."""
+def _seconds_since_start(container) -> float:
+    """Seconds since the engine last started ``container`` (inf when unknown)."""
+    container.reload()
+    started = (container.attrs.get("State") or {}).get("StartedAt") or ""
+    try:
+        when = datetime.fromisoformat(started[:26].rstrip("Z") + "+00:00")
+    except ValueError:
+        return float("inf")
+    return (datetime.now(timezone.utc) - when).total_seconds()
+
+
+def _wait_api(timeout: float, steady: float = 0) -> float:
+    """Wait until the API server answers, and keeps answering for ``steady`` seconds.
+
+    Returns the seconds waited before the first answer of the steady run.
+    """
     start = time.monotonic()
     last = ""
+    first_ok = None
     while time.monotonic() < start + timeout:
         try:
             kube.forget_clients()
-            kube.core().list_namespace(limit=1)
-            return time.monotonic() - start
+            kube.core().list_namespace(limit=1, _request_timeout=10)
+            if first_ok is None:
+                first_ok = time.monotonic()
+            if time.monotonic() - first_ok >= steady:
+                return first_ok - start
+            time.sleep(1)
         except Exception as err:  # noqa: BLE001 - the API server is still starting
             last = str(err)[:300]
+            first_ok = None
             time.sleep(2)
     raise ClusterError(f"the cluster's API server does not answer after {timeout:.0f}s", state=last,
                        hint="`labctl down` then `labctl up`")

@@ -74,3 +74,37 @@ def test_config_fingerprint_changes_with_the_config():
     b = cluster.config_fingerprint(cluster.kind_config(config.Mode(offline=True), workers=1))
     assert a != b and len(a) == 12
     assert a == cluster.config_fingerprint(cluster.kind_config(config.Mode(offline=True)))
+
+
+def test_transport_errors_are_told_apart_from_answers():
+    """`up` retries a step only when the API server dropped the connection (CI saw an SSL EOF)."""
+    import ssl
+
+    import urllib3
+    from kubernetes.client.exceptions import ApiException
+
+    from helpers.cluster import _surviving_restarts, is_transport_error
+
+    eof = ssl.SSLEOFError(8, "EOF occurred in violation of protocol")
+    dropped = urllib3.exceptions.MaxRetryError(None, "/apis/apps/v1", reason=eof)
+    assert is_transport_error(dropped)
+    try:
+        try:
+            raise eof
+        except ssl.SSLError as inner:
+            raise RuntimeError("wrapped") from inner
+    except RuntimeError as outer:
+        assert is_transport_error(outer)
+    assert not is_transport_error(ApiException(status=403, reason="Forbidden"))
+
+    calls = []
+
+    def refused_answer():
+        calls.append(1)
+        raise ApiException(status=422, reason="Invalid")
+
+    try:
+        _surviving_restarts(refused_answer, "testing", echo=False)
+    except ApiException:
+        pass
+    assert calls == [1], "an answer from the API server must not be retried"
