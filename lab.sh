@@ -42,6 +42,21 @@ ensure_python() {
   say "✓ Python environment ready"
 }
 
+ensure_browser() {
+  # The browser tests drive JupyterLab in Debian's Chromium (tests/browser).
+  if command -v chromium >/dev/null; then return; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    say "… installing Chromium for the browser tests (apt-get install chromium)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } \
+      || die "could not install chromium" "install it yourself (apt-get install chromium), or skip: ./lab.sh test --ignore=tests/browser"
+    say "✓ $(chromium --version 2>/dev/null | head -1)"
+  else
+    die "chromium is not installed (the browser tests need it)" \
+        "sudo apt-get install chromium, or skip them: ./lab.sh test --ignore=tests/browser"
+  fi
+}
+
 offline_wanted() {
   case "${KUBELAB_OFFLINE:-}" in
     1) return 0 ;;
@@ -72,7 +87,7 @@ case "${1:-}" in
     exec "$venv/bin/jupyter" lab --notebook-dir="$repo/notebooks" ;;
   test)
     shift
-    ensure_docker; ensure_python; ensure_cluster
+    ensure_docker; ensure_python; ensure_browser; ensure_cluster
     exec "$venv/bin/pytest" "$@" ;;
   *)
     say "usage: ./lab.sh start | ./lab.sh test [pytest args]"; exit 2 ;;

@@ -5,10 +5,21 @@
 
 from __future__ import annotations
 
+import difflib
 import html
+import shutil
+import tempfile
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
-from . import config, kube, registry
+import requests
+import yaml
+from docker.errors import NotFound
+
+from . import config, images, kube, manifests, registry
+from .docker_client import client
+from .errors import LabError
 
 
 @dataclass
@@ -118,7 +129,13 @@ def _pull_fix(image: str) -> str:
         return (f"{image} uses `latest`, which is never pushed or deployed here: put the exact pushed "
                 "path and tag in the manifest (the 🔥 rule)")
     if repo.startswith(config.REGISTRY_HOST + "/"):
-        pushed = registry.tags(repo.split("/", 1)[1])
+        name = repo.split("/", 1)[1]
+        pushed = registry.tags(name)
+        if not pushed:
+            close = difflib.get_close_matches(name, registry.repositories(), n=1)
+            guess = f" (did you mean {close[0]!r}?)" if close else ""
+            return (f"the registry has no repository {name!r}{guess}: check the spelling of the path, "
+                    "or build and push it")
         return (f"tag {tag} was never pushed to {config.REGISTRY_HOST} (it has: {', '.join(pushed) or 'none'}): "
                 "push it, or copy the pushed tag in")
     return f"{image} is not in the local registry: build, push to {config.REGISTRY_HOST}, and use that path"
@@ -136,6 +153,12 @@ def service_answers(name: str, namespace: str, client: str = "client") -> CheckR
     if answer == "200":
         return CheckResult(title, True, "HTTP 200")
     selector = kube.label_selector(svc["spec"].get("selector", {}))
+    if not kube.pods(namespace, selector):
+        labelled = sorted({f"{k}={v}" for p in kube.pods(namespace) for k, v in (p.metadata.labels or {}).items()
+                           if k == "app"})
+        return CheckResult(title, False, f"no answer ({answer}): its selector {selector} matches no pod "
+                           f"(pods here are labelled {', '.join(labelled) or 'nothing'})",
+                           "make spec.selector equal the labels of the pods it should send to")
     ports: dict = {}
     for pod in kube.pods(namespace, selector):
         for c in pod.spec.containers:
@@ -193,3 +216,308 @@ def hpa_can_scale(name: str, namespace: str, at_least: int = 3) -> CheckResult:
         return CheckResult(title, True, f"{lo} to {hi} replicas")
     return CheckResult(title, False, f"minReplicas {lo}, maxReplicas {hi}: it can never add a pod at a peak",
                        f"set maxReplicas to {at_least} or more")
+
+
+# --- lab setup (after 00): what the learner found out about the machine ---------------------------
+
+def answers_match(path: Path) -> CheckResult:
+    """The learner's ``answers.yaml`` agrees with what the cluster really runs.
+
+    Twin: ``kubectl version``, ``kubectl get nodes``, ``docker ps`` (the registry's port).
+    """
+    from . import cluster  # noqa: PLC0415 - cluster imports much; only this check needs it
+
+    title = "answers.yaml matches the real machine"
+    try:
+        answers = yaml.safe_load(Path(path).read_text()) or {}
+    except (OSError, yaml.YAMLError) as err:
+        return CheckResult(title, False, f"cannot read it: {str(err).splitlines()[0]}",
+                           "keep it valid YAML: `key: value` lines, as in the starting file")
+    truth = {"kubernetes_version": cluster.k8s_version(), "nodes": len(kube.core().list_node().items),
+             "registry": config.REGISTRY_HOST}
+    how = {"kubernetes_version": "`kubectl version` (Server Version)", "nodes": "`kubectl get nodes`",
+           "registry": "`labctl doctor` or `docker ps` (the registry's published port)"}
+    wrong = []
+    for key, real in truth.items():
+        given = str(answers.get(key, "")).strip()
+        if given.lstrip("v") != str(real).lstrip("v"):
+            wrong.append((key, given or "(empty)", how[key]))
+    if not wrong:
+        return CheckResult(title, True, ", ".join(f"{k}={v}" for k, v in truth.items()))
+    return CheckResult(title, False, "; ".join(f"{k} is {g}, which is not what runs here" for k, g, _ in wrong),
+                       "find it out with " + ", ".join(h for _, _, h in wrong))
+
+
+def namespace_labelled(name: str, key: str) -> CheckResult:
+    """A namespace exists and carries the label ``key``. Twin: ``kubectl get ns NAME --show-labels``"""
+    title = f"namespace {name} exists with label {key}"
+    ns = kube.get("namespace", name, None)
+    if ns is None:
+        return CheckResult(title, False, "it does not exist",
+                           f"apply your namespace file (labs.apply(...)), or `kubectl create namespace {name}`")
+    labels = ns["metadata"].get("labels") or {}
+    if not labels.get(key):
+        shown = {k: v for k, v in labels.items() if not k.startswith("kubernetes.io/")}
+        return CheckResult(title, False, f"it has no {key} label (labels: {shown or 'none of yours'})",
+                           f"add metadata.labels.{key}: <your name> and apply again")
+    return CheckResult(title, True, f"{key}={labels[key]}")
+
+
+# --- lab containers (after 01): a container on the Docker engine ----------------------------------
+
+def _container(name: str):
+    try:
+        c = client().containers.get(name)
+        c.reload()
+        return c
+    except NotFound:
+        return None
+
+
+def container_serves(name: str, host_port: int, app_port: int = 8080) -> CheckResult:
+    """A container answers HTTP on ``localhost:host_port``; if not: gone, exited, or the wrong port published.
+
+    Twin: ``docker ps -a -f name=NAME`` and ``curl localhost:PORT``
+    """
+    title = f"container {name} answers on http://localhost:{host_port}/"
+    c = _container(name)
+    if c is None:
+        return CheckResult(title, False, "there is no such container",
+                           f"start it: docker run -d --name {name} -p {host_port}:{app_port} IMAGE")
+    if c.status != "running":
+        last = c.logs(tail=2).decode(errors="replace").strip().splitlines()
+        return CheckResult(title, False, f"it is {c.status} (exit {c.attrs['State'].get('ExitCode')}); "
+                           f"last log: {last[-1] if last else '(none)'}", "read `docker logs` and start it again")
+    published = {}
+    for cport, binds in (c.attrs["NetworkSettings"].get("Ports") or {}).items():
+        for b in binds or []:
+            published[int(b["HostPort"])] = int(cport.split("/")[0])
+    if host_port not in published:
+        shown = ", ".join(f"{h}->{cp}" for h, cp in published.items()) or "nothing"
+        return CheckResult(title, False, f"host port {host_port} is not published (published: {shown})",
+                           f"recreate it with -p {host_port}:{app_port} (ports={{'{app_port}/tcp': {host_port}}})")
+    if published[host_port] != app_port:
+        return CheckResult(title, False, f"host port {host_port} goes to container port {published[host_port]}, "
+                           f"but the app listens on {app_port}",
+                           f"recreate it with -p {host_port}:{app_port}: the right side is the app's port")
+    try:
+        resp = requests.get(f"http://127.0.0.1:{host_port}/", timeout=3)
+    except requests.RequestException as err:
+        return CheckResult(title, False, f"no answer: {type(err).__name__}", "wait a second and check again",
+                           pending=True)
+    return CheckResult(title, resp.status_code == 200, f"HTTP {resp.status_code}: {resp.text.strip()[:60]}",
+                       "the app answered with an error: read `docker logs`")
+
+
+def container_memory(name: str, limit: str = "64m") -> CheckResult:
+    """A container runs with exactly the memory limit ``limit``. Twin: ``docker inspect -f '{{.HostConfig.Memory}}'``"""
+    want = int(limit[:-1]) * {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}[limit[-1].lower()]
+    title = f"container {name} is limited to {limit} of memory"
+    c = _container(name)
+    if c is None:
+        return CheckResult(title, False, "there is no such container", f"start it with --memory {limit}")
+    have = c.attrs["HostConfig"].get("Memory") or 0
+    if have == want:
+        return CheckResult(title, True, f"limit {images.human(have)}")
+    if have == 0:
+        return CheckResult(title, False, "it has no limit: it may take all the machine's memory",
+                           f"recreate it with --memory {limit} (memory='{limit}')")
+    return CheckResult(title, False, f"its limit is {images.human(have)}", f"recreate it with --memory {limit}")
+
+
+# --- lab images (after 02): the layer cache and the push ------------------------------------------
+
+def build_caches(folder: Path, slow: str, changed: str = "app.py") -> CheckResult:
+    """After a change to ``changed`` only, the slow step (a RUN containing ``slow``) comes from the cache.
+
+    Builds the folder twice for real: once as it is, once with ``changed`` edited.
+    Twin: ``docker build .``, edit app.py, ``docker build .`` and look for ``Using cache`` under the RUN step.
+    """
+    title = f"a change to {changed} does not re-run the slow step"
+    folder = Path(folder)
+    tag = "kubelab.local/lab-images-cache:check"
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            work = Path(tmp) / "app"
+            shutil.copytree(folder, work)
+            images.build(work, tag, echo=False)
+            # A new edit each time: an edit made before would already be in the build cache.
+            (work / changed).write_text((work / changed).read_text() + f"\n# an edit {uuid.uuid4().hex}\n")
+            second = images.build(work, tag, echo=False)
+    except LabError as err:
+        return CheckResult(title, False, f"the Dockerfile does not build: {err.what}", err.hint)
+    lines = second.log
+    for i, line in enumerate(lines):
+        if line.startswith("Step ") and "RUN" in line and slow in line:
+            cached = any("Using cache" in nxt for nxt in lines[i + 1:i + 3])
+            if cached:
+                return CheckResult(title, True, f"second build {second.seconds:.1f}s, "
+                                   f"{second.cached_steps}/{second.steps} steps from the cache")
+            return CheckResult(title, False, f"the slow step ran again ({second.seconds:.1f}s): a COPY of "
+                               f"{changed} comes before it, so its cache key changed",
+                               "copy only what the slow step needs (requirements.txt) first, run it, "
+                               f"then copy {changed}")
+    return CheckResult(title, False, f"no RUN step containing {slow!r} in the Dockerfile",
+                       "keep the slow step (it stands for installing dependencies)")
+
+
+def image_pushed(repository: str, tag: str) -> CheckResult:
+    """``localhost:5001/REPOSITORY:TAG`` is in the registry; if not, what is there instead."""
+    image = f"{config.REGISTRY_HOST}/{repository}:{tag}"
+    title = f"{image} is in the registry"
+    tags = registry.tags(repository)
+    if tag in tags:
+        return CheckResult(title, True, f"tags: {', '.join(tags)}")
+    if images.exists(image):
+        return CheckResult(title, False, "it is built on this machine but was never pushed",
+                           f"docker push {image} (images.push)")
+    if tags:
+        extra = " — `latest` is not a version: push the tag v1" if tags == ["latest"] else ""
+        return CheckResult(title, False, f"the repository holds other tags: {', '.join(tags)}{extra}",
+                           f"tag the image {image} and push it")
+    return CheckResult(title, False, "neither built under that name nor pushed",
+                       f"docker build -t {image} labs/work/images/app, then docker push {image}")
+
+
+# --- lab pods (after 03): a pod that runs, pods found by label ------------------------------------
+
+def pod_runs(name: str, namespace: str) -> CheckResult:
+    """A pod is Running and Ready; if not, why (image pull, crash)."""
+    title = f"pod/{name} runs"
+    pod = kube.get("pod", name, namespace)
+    if pod is None:
+        return CheckResult(title, False, "it does not exist", "apply its file")
+    statuses = (pod.get("status") or {}).get("containerStatuses") or []
+    if statuses and all(s.get("ready") for s in statuses):
+        return CheckResult(title, True, f"Running on {pod['spec'].get('nodeName')}")
+    image = pod["spec"]["containers"][0]["image"]
+    for s in statuses:
+        reason = ((s.get("state") or {}).get("waiting") or {}).get("reason", "")
+        if reason in ("ImagePullBackOff", "ErrImagePull"):  # the two alternate while the kubelet retries
+            return CheckResult(title, False, f"ImagePullBackOff for {image}", _pull_fix(image))
+        if reason == "CrashLoopBackOff" or s.get("restartCount"):
+            return CheckResult(title, False, "the container keeps exiting", "read `kubectl logs` and fix the command")
+    return CheckResult(title, False, "not Ready so far", "wait a few seconds and check again", pending=True)
+
+
+def pods_selected(selector: str, namespace: str, expect: str) -> CheckResult:
+    """``kubectl get pods -l SELECTOR`` finds pod ``expect``; if not, which labels it has."""
+    title = f"`kubectl get pods -l {selector}` finds {expect}"
+    found = [p.metadata.name for p in kube.pods(namespace, selector)]
+    if expect in found:
+        return CheckResult(title, True, f"found: {', '.join(found)}")
+    pod = kube.get("pod", expect, namespace)
+    if pod is None:
+        return CheckResult(title, False, f"there is no pod {expect}", "apply its file")
+    want = dict(part.split("=", 1) for part in selector.split(","))
+    have = {k: v for k, v in (pod["metadata"].get("labels") or {}).items() if k not in config.labels("x")}
+    missing = {k: v for k, v in want.items() if have.get(k) != v}
+    return CheckResult(title, False, f"its labels are {have or '{}'}; the selector also needs {missing}",
+                       "add those labels under metadata.labels (keys and values are case-sensitive) and apply")
+
+
+# --- lab pipeline (after 06): the 🔥 image-path rule, the Ingress URL ------------------------------
+
+def image_rule(path: Path, pushed: str) -> CheckResult:
+    """The manifest file names exactly the pushed image (the 🔥 rule the pipeline enforces)."""
+    title = f"{Path(path).name} names the pushed image"
+    try:
+        docs = manifests.fill_placeholder(path, pushed)
+    except LabError as err:
+        return CheckResult(title, False, err.what, err.hint)
+    problems = [p for p in manifests.check_rules(docs, pushed) if p.startswith("🔥")]
+    if problems:
+        return CheckResult(title, False, problems[0], f"write the exact pushed path: {pushed}")
+    return CheckResult(title, True, pushed)
+
+
+def ingress_answers(name: str, namespace: str) -> CheckResult:
+    """The Ingress's URL answers 200 through Traefik on port 80; if not, which link is broken."""
+    from .pipeline import get  # noqa: PLC0415 - pipeline imports checks' neighbours
+
+    title = f"ingress/{name} answers"
+    ing = kube.get("ingress", name, namespace, api_version="networking.k8s.io/v1")
+    if ing is None:
+        return CheckResult(title, False, "it does not exist", "apply its file")
+    rule = (ing["spec"].get("rules") or [{}])[0]
+    host = rule.get("host")
+    if not host:
+        return CheckResult(title, False, "its rule has no host", "set rules[0].host, e.g. lab.localhost")
+    url = f"http://{host}/"
+    try:
+        resp = get(url)
+        if resp.status_code == 200:
+            return CheckResult(title, True, f"{url} → {resp.text.strip()[:60]}")
+        seen = f"{url} → HTTP {resp.status_code}"
+    except requests.RequestException as err:
+        seen = f"{url} → {type(err).__name__}"
+    backend = ((rule.get("http") or {}).get("paths") or [{}])[0].get("backend", {}).get("service", {})
+    svc = kube.get("service", backend.get("name"), namespace) if backend.get("name") else None
+    if svc is None:
+        names = [s.metadata.name for s in kube.core().list_namespaced_service(namespace).items]
+        return CheckResult(title, False, f"{seen}: it sends to service {backend.get('name')!r}, which does not "
+                           f"exist (services here: {', '.join(names) or 'none'})",
+                           "name an existing Service in backend.service.name")
+    port = backend.get("port", {}).get("number")
+    ports = [p["port"] for p in svc["spec"].get("ports") or []]
+    if port not in ports:
+        return CheckResult(title, False, f"{seen}: it sends to port {port} of service {svc['metadata']['name']}, "
+                           f"which has {ports}", "use the Service's port (not the container's)")
+    return CheckResult(title, False, f"{seen}: the route exists; the Service has no Ready pods yet?",
+                       "check the Deployment first, then wait a few seconds", pending=True)
+
+
+# --- lab cicd (after 07): the live version is the last commit -------------------------------------
+
+def live_is_head(repo: Path, deployment: str, namespace: str) -> CheckResult:
+    """The Deployment runs the image built from the repository's HEAD commit."""
+    import subprocess  # noqa: PLC0415
+
+    from .pipeline import source_tag  # noqa: PLC0415
+
+    title = f"deployment/{deployment} runs your last commit"
+    want = source_tag(repo)
+    dep = kube.get("deployment", deployment, namespace)
+    if dep is None:
+        return CheckResult(title, False, "it does not exist", "run the pipeline once: labctl pipeline --repo ...")
+    live = dep["spec"]["template"]["spec"]["containers"][0]["image"].rsplit(":", 1)[-1]
+    if live == want:
+        return CheckResult(title, True, f"image tag {live} = HEAD")
+    if "-dirty-" in want:
+        changed = subprocess.run(["git", "-C", str(repo), "status", "--porcelain"], capture_output=True,
+                                 text=True).stdout.split()
+        return CheckResult(title, False, f"you changed {', '.join(changed[1::2]) or 'files'} but did not commit",
+                           "commit: git commit -am 'my change' (the pipeline deploys commits)")
+    return CheckResult(title, False, f"live image tag {live}, HEAD is {want}: that commit was not deployed",
+                       "is the watcher running (watcher.start())? Its last error: watcher.deploys[-1].error",
+                       pending=True)
+
+
+# --- lab services (after 08): one service calls another by DNS ------------------------------------
+
+def upstream_reached(front: str, back: str, namespace: str, client_pod: str = "client") -> CheckResult:
+    """``front``'s /api gets an answer from ``back`` through the Service DNS name; if not, why."""
+    import json  # noqa: PLC0415
+
+    title = f"{front} reaches {back} through Service DNS"
+    script = (f"import urllib.request\ntry:\n print(urllib.request.urlopen('http://{front}/api', timeout=8).read()"
+              ".decode())\nexcept Exception as e:\n print('ERROR', type(e).__name__, e)")
+    out = kube.exec_(client_pod, ["/bin/python", "-c", script], namespace).strip().splitlines()[-1]
+    if out.startswith("ERROR"):
+        return CheckResult(title, False, f"{front} itself does not answer ({out[6:60]})",
+                           f"fix service/{front} first (the check above)")
+    upstream = json.loads(out).get("upstream") or {}
+    if "error" not in upstream:
+        return CheckResult(title, True, f"{back} said: {upstream.get('message')}")
+    error = upstream["error"]
+    names = [s.metadata.name for s in kube.core().list_namespaced_service(namespace).items]
+    if "Name or service not known" in error or "name resolution" in error:
+        return CheckResult(title, False, f"{front} asked {error.split(': ', 1)[0]} and DNS knows no such name "
+                           f"(services here: {', '.join(names)})",
+                           f"a Service's name is its DNS name: name the Service {back}")
+    if back not in names:
+        return CheckResult(title, False, error[:120], f"create service/{back}")
+    svc = kube.get("service", back, namespace)
+    ports = [p["port"] for p in svc["spec"].get("ports") or []]
+    return CheckResult(title, False, f"{error[:100]} (service/{back} listens on {ports})",
+                       "the URL's port must be a port of the Service (80 when the URL names none)")

@@ -56,14 +56,16 @@ def run(image: str, command: list[str] | str | None = None, *, lab: str | None =
 
 
 def start(image: str, name: str, *, lab: str | None = None, ports: dict | None = None,
-          command: list[str] | None = None, env: dict | None = None):
+          command: list[str] | None = None, env: dict | None = None, memory: str | None = None):
     """Start a long-running container (replacing one of the same name).
 
-    Twin: ``docker run -d --name NAME -p 8080:8080 IMAGE``
+    ``ports`` maps the container's port to the host's: ``{"8080/tcp": 8089}``.
+
+    Twin: ``docker run -d --name NAME -p 8089:8080 [--memory 64m] IMAGE``
     """
     remove(name)
     return client().containers.run(image, command, name=name, detach=True, labels=config.labels(lab), ports=ports,
-                                   environment=env)
+                                   environment=env, mem_limit=memory, memswap_limit=memory)
 
 
 def exec_(name: str, command: list[str] | str) -> str:

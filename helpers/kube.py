@@ -11,7 +11,7 @@ import os
 import subprocess
 import time
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 import yaml
 from kubernetes import client as k8s
@@ -302,8 +302,11 @@ def scale(deployment: str, replicas: int, namespace: str = "default", *, context
 
 
 def rollout_status(deployment: str, namespace: str = "default", *, timeout: float = 180,
-                   context: str | None = None) -> dict:
+                   context: str | None = None, progress: Callable[[dict], None] | None = None) -> dict:
     """Wait for a Deployment's rollout to finish, as ``kubectl rollout status`` judges it.
+
+    ``progress`` is called about once a second with ``want``, ``updated``,
+    ``available`` and ``pods`` (old ones included), for a live view.
 
     Twin: ``kubectl rollout status deployment/NAME --timeout=180s``
     """
@@ -316,7 +319,11 @@ def rollout_status(deployment: str, namespace: str = "default", *, timeout: floa
         # kubectl stops here; we also wait for the old pods to be gone, so that
         # "rolled out" means every answer now comes from the new version.
         sel = label_selector(dep.spec.selector.match_labels)
-        if done and len(pods(namespace, sel, context=context)) <= want:
+        now = len(pods(namespace, sel, context=context))
+        if progress:
+            progress({"want": want, "updated": st.updated_replicas or 0, "available": st.available_replicas or 0,
+                      "pods": now})
+        if done and now <= want:
             return {"replicas": want, "revision": dep.metadata.annotations.get("deployment.kubernetes.io/revision")}
         for cond in st.conditions or []:
             if cond.type == "Progressing" and cond.reason == "ProgressDeadlineExceeded":

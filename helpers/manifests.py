@@ -60,6 +60,13 @@ def repository(image: str) -> str:
     return image.rsplit(":", 1)[0] if ":" in last else image
 
 
+def fill_placeholder(path: str | Path, image: str) -> list[dict]:
+    """A manifest file with only the ``IMAGE`` placeholder filled in: any other image
+    (a wrong path, ``latest``) stays as written, for the cluster or the rules to refuse.
+    The labs apply learners' files this way; :func:`render` is the pipeline's."""
+    return kube.load_docs(Path(path).read_text().replace(f"image: {IMAGE_PLACEHOLDER}", f"image: {image}"))
+
+
 def render(docs: list[dict], image: str, namespace: str | None = None) -> list[dict]:
     """Copies of ``docs`` with the pushed image path filled in.
 

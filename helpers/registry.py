@@ -108,3 +108,27 @@ def remove() -> None:
         client().containers.get(config.REGISTRY_NAME).remove(force=True, v=True)
     except NotFound:
         pass
+
+
+def repositories() -> list[str]:
+    """Every repository the registry holds. Twin: ``curl localhost:5001/v2/_catalog``"""
+    resp = requests.get(f"http://{config.REGISTRY_HOST}/v2/_catalog", timeout=5)
+    resp.raise_for_status()
+    return sorted(resp.json().get("repositories") or [])
+
+
+def forget(repository: str) -> bool:
+    """Make the registry forget a repository's tags (a lab's reset); returns whether it held any.
+
+    The registry keeps tags as files: removing the repository's folder drops its
+    tags (layers stay until a garbage collection). Twin:
+    ``docker exec kubelab-registry rm -rf /var/lib/registry/docker/registry/v2/repositories/NAME``
+    """
+    if not tags(repository):
+        return False
+    path = f"/var/lib/registry/docker/registry/v2/repositories/{repository}"
+    code, out = client().containers.get(config.REGISTRY_NAME).exec_run(["rm", "-rf", path])
+    if code != 0:
+        raise ClusterError(f"could not remove {repository} from the registry", state=out.decode(errors="replace"),
+                           hint="`labctl down` then `labctl up` starts an empty registry")
+    return True

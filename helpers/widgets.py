@@ -58,3 +58,47 @@ def watch_pods(namespace: str, selector: str | None = None, seconds: float = 10,
     if view is None:
         print(pod_rows_text(rows))
     return rows
+
+
+def rollout_line(p: dict) -> str:
+    """One line of a rollout's progress.
+
+    >>> rollout_line({"want": 3, "updated": 2, "available": 3, "pods": 4})
+    'new pods 2/3, available 3/3, pods running 4 (2 old one(s) still to go)'
+    """
+    old = max(p["pods"] - p["want"], 0) if p["updated"] >= p["want"] else max(p["pods"] - p["updated"], 0)
+    return (f"new pods {p['updated']}/{p['want']}, available {p['available']}/{p['want']}, "
+            f"pods running {p['pods']} ({old} old one(s) still to go)")
+
+
+def watch_rollout(deployment: str, namespace: str = "default", *, timeout: float = 180,
+                  context: str | None = None) -> dict:
+    """Wait for a rollout while showing it: a progress bar of new pods in JupyterLab,
+    a line per change elsewhere. Returns what :func:`helpers.kube.rollout_status` returns.
+
+    Twin: ``kubectl rollout status deployment/NAME``
+    """
+    bar = label = None
+    if in_notebook():
+        import ipywidgets as widgets  # noqa: PLC0415
+        from IPython.display import display  # noqa: PLC0415
+
+        bar = widgets.IntProgress(value=0, min=0, max=1, description=f"{deployment[:12]} rollout")
+        label = widgets.Label("")
+        display(widgets.HBox([bar, label]))
+    last = [""]
+
+    def show(p: dict) -> None:
+        line = rollout_line(p)
+        if bar is not None:
+            bar.max = max(p["want"], 1)
+            bar.value = min(p["updated"], p["available"])
+            label.value = line
+        elif line != last[0]:
+            print(line, flush=True)
+        last[0] = line
+
+    result = kube.rollout_status(deployment, namespace, timeout=timeout, context=context, progress=show)
+    if bar is not None:
+        bar.bar_style = "success"
+    return result

@@ -1,0 +1,127 @@
+"""The notebooks in a real JupyterLab, driven by headless Chromium: a lesson opens,
+and the live views (progress bar, pod table, check report) render as widgets.
+
+Needs Debian's chromium (`./lab.sh test` installs it) and the lab cluster.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from helpers import config
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+TOKEN = "kubelab-browser-test"
+# Chromium on a closed network: no background calls home (they are refused, many at a time).
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.environ.get("CI"),
+                                reason="Debian's chromium is not installed (./lab.sh test installs it)")
+
+SCRATCH_CELLS = [
+    "from helpers.progress import Progress\np = Progress('demo build', total=4)\np.update(3, 'step 3/4')",
+    "from helpers.widgets import watch_pods\nrows = watch_pods('kube-system', seconds=2)",
+    "from helpers import checks\nchecks.Report([checks.CheckResult('browser check', True, 'rendered')])",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory):
+    port = _free_port()
+    log = tmp_path_factory.mktemp("jupyter") / "lab.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
+         f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={config.REPO_ROOT}",
+         "--LabApp.expose_app_in_browser=True"],
+        stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=config.REPO_ROOT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/api/status?token={TOKEN}", timeout=2).status_code == 200:
+                break
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    else:
+        proc.terminate()
+        pytest.fail(f"JupyterLab did not start: {log.read_text()[-1500:]}")
+    yield base
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright  # noqa: PLC0415 - a test dependency only
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser, url: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(url)
+    page.wait_for_selector(".jp-Notebook", timeout=60_000)
+    return page, errors
+
+
+def test_widgets_render_live_in_jupyterlab(lab_server, browser, tmp_path):
+    """Run cells in the browser: the progress bar, the live pod table and a check report appear."""
+    work = config.REPO_ROOT / "labs" / "work"
+    work.mkdir(parents=True, exist_ok=True)
+    scratch = work / "browser-check.ipynb"
+    scratch.write_text(json.dumps({
+        "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": src}
+                  for src in SCRATCH_CELLS],
+        "metadata": {"kernelspec": {"display_name": "Python 3 (kubelab)", "language": "python", "name": "python3"}},
+        "nbformat": 4, "nbformat_minor": 5}))
+    try:
+        page, errors = _open(browser, f"{lab_server}/lab/tree/labs/work/browser-check.ipynb?token={TOKEN}")
+        page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')")
+        # wait for the kernel, then run every cell as a learner would (Run ▸ Run All Cells)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_selector(".widget-hprogress", timeout=120_000)
+        page.wait_for_function("() => [...document.querySelectorAll('.widget-html table')]"
+                               ".some(t => t.textContent.includes('coredns'))", timeout=120_000)
+        page.wait_for_function("() => document.body.textContent.includes('browser check')", timeout=60_000)
+        bar = page.locator(".widget-hprogress").first
+        assert bar.is_visible()
+        table = page.locator(".widget-html table").first.inner_text()
+        assert "Running" in table and "coredns" in table
+        page.screenshot(path=str(tmp_path / "widgets.png"))
+        assert not errors, errors
+    finally:
+        scratch.unlink(missing_ok=True)
+
+
+def test_a_lesson_opens_with_its_saved_outputs(lab_server, browser):
+    """A committed lesson opens in JupyterLab and shows the outputs of its real run."""
+    page, errors = _open(browser, f"{lab_server}/lab/tree/notebooks/04-replicaset-deployment-service.ipynb"
+                                  f"?token={TOKEN}")
+    page.wait_for_function("() => document.querySelectorAll('.jp-OutputArea-output').length > 5", timeout=60_000)
+    text = page.locator(".jp-Notebook").inner_text()
+    assert "ReplicaSet" in text and "rolled out" in text
+    assert not errors, errors
