@@ -101,8 +101,12 @@ def test_widgets_render_live_in_jupyterlab(lab_server, browser, tmp_path):
         page, errors = _open(browser, f"{lab_server}/lab/tree/labs/work/browser-check.ipynb?token={TOKEN}")
         page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')")
         # wait for the kernel, then run every cell as a learner would (Run ▸ Run All Cells)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-        page.evaluate("window.jupyterapp.commands.execute('notebook:run-all-cells')")
+        page.wait_for_function("() => { const w = window.jupyterapp.shell.currentWidget;"
+                               " const k = w && w.sessionContext && w.sessionContext.session"
+                               " && w.sessionContext.session.kernel; return k && k.status === 'idle'; }",
+                               timeout=120_000)
+        # not awaited: the command's promise settles only when every cell has run
+        page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
         page.wait_for_selector(".widget-hprogress", timeout=120_000)
         page.wait_for_function("() => [...document.querySelectorAll('.widget-html table')]"
                                ".some(t => t.textContent.includes('coredns'))", timeout=120_000)
