@@ -153,14 +153,15 @@ def service_answers(name: str, namespace: str, client: str = "client") -> CheckR
     if answer == "200":
         return CheckResult(title, True, "HTTP 200")
     selector = kube.label_selector(svc["spec"].get("selector", {}))
-    if not kube.pods(namespace, selector):
+    selected = kube.pods(namespace, selector)
+    if not selected:
         labelled = sorted({f"{k}={v}" for p in kube.pods(namespace) for k, v in (p.metadata.labels or {}).items()
                            if k == "app"})
         return CheckResult(title, False, f"no answer ({answer}): its selector {selector} matches no pod "
                            f"(pods here are labelled {', '.join(labelled) or 'nothing'})",
                            "make spec.selector equal the labels of the pods it should send to")
     ports: dict = {}
-    for pod in kube.pods(namespace, selector):
+    for pod in selected:
         for c in pod.spec.containers:
             for p in c.ports or []:
                 ports[p.name] = p.container_port

@@ -279,7 +279,6 @@ def _reuse_nodes() -> str:
 
 def _seconds_since_start(container) -> float:
     """Seconds since the engine last started ``container`` (inf when unknown)."""
-    container.reload()
     started = (container.attrs.get("State") or {}).get("StartedAt") or ""
     try:
         when = datetime.fromisoformat(started[:26].rstrip("Z") + "+00:00")

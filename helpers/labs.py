@@ -79,7 +79,7 @@ def _start_cicd(lab: Lab, image: str) -> None:
 
 def cicd_repo() -> Path:
     """The cicd lab's repository (made by ``reset('cicd')``)."""
-    return get("cicd").work / "hello"
+    return work_dir("cicd") / "hello"
 
 
 LABS = {
@@ -88,7 +88,7 @@ LABS = {
                    "the registry's address is in the README and in `docker ps`.",
         "namespace": "Kinds are case-sensitive (kubectl api-resources lists them), and labels sit under "
                      "metadata.labels.",
-    }, lambda ns: [checks.answers_match(WORK_DIR / "setup" / "answers.yaml"), checks.namespace_labelled(ns, "owner")],
+    }, lambda ns: [checks.answers_match(work_dir("setup") / "answers.yaml"), checks.namespace_labelled(ns, "owner")],
         deploy=False, learner_makes_namespace=True),
     "containers": Lab("containers", "01", "", {
         "port": "docker ps shows the mapping HOST->CONTAINER. Which port does the app print it listens on "
@@ -101,7 +101,7 @@ LABS = {
         "cache": "Each step's cache key includes the files it copies. Which step copies app.py, and which steps "
                  "come after it?",
         "push": "An image reaches the registry by its name: tag it localhost:5001/lab-images/app:v1, then push.",
-    }, lambda ns: [checks.build_caches(WORK_DIR / "images" / "app", slow="sleep"),
+    }, lambda ns: [checks.build_caches(work_dir("images") / "app", slow="sleep"),
                    checks.image_pushed(IMAGES_REPO, "v1")],
         deploy=False, start=_start_images),
     "pods": Lab("pods", "03", "lab-pods", {
@@ -126,7 +126,7 @@ LABS = {
         "deploy": "The 🔥 rule: the manifest's image is exactly what was pushed, tag included. "
                   "registry.tags('hello') lists the pushed tags.",
         "ingress": "An Ingress sends to a Service by name and port: kubectl get svc -n lab-pipeline.",
-    }, lambda ns: [checks.image_rule(WORK_DIR / "pipeline" / "deploy.yaml", lessons.hello_image("v1")),
+    }, lambda ns: [checks.image_rule(work_dir("pipeline") / "deploy.yaml", lessons.hello_image("v1")),
                    checks.deployment_serves("hello", ns), checks.ingress_answers("hello", ns)]),
     "cicd": Lab("cicd", "07", "lab-cicd", {
         "commit": "git status in the repository: the pipeline deploys commits, not edits.",
@@ -151,7 +151,7 @@ def get(name: str) -> Lab:
 
 def work_dir(name: str) -> Path:
     """The learner's copy of the lab's files: edit these, then :func:`apply` them."""
-    return WORK_DIR / name
+    return get(name).work
 
 
 def render(path: Path, image: str) -> list[dict]:

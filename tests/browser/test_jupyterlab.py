@@ -12,13 +12,13 @@ import shutil
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
-import requests
 
 from helpers import config
+from helpers.errors import LabError
+from helpers.pipeline import wait_url
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TOKEN = "kubelab-browser-test"
@@ -52,15 +52,9 @@ def lab_server(tmp_path_factory):
          "--LabApp.expose_app_in_browser=True"],
         stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=config.REPO_ROOT)
     base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"{base}/api/status?token={TOKEN}", timeout=2).status_code == 200:
-                break
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    else:
+    try:
+        wait_url(f"{base}/api/status?token={TOKEN}", timeout=60)
+    except LabError:
         proc.terminate()
         pytest.fail(f"JupyterLab did not start: {log.read_text()[-1500:]}")
     yield base
