@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from . import config
 from .checks import CheckResult
 from .errors import LabError
-from .ports import port_owner
+from .ports import DOCKER_UNKNOWN, port_owner
 from .shell import run
 
 MIN_DOCKER_API = (1, 41)
@@ -87,7 +87,8 @@ def run_checks(require_cluster: bool = False) -> list[Check]:
         owner = port_owner(port)
         free = not owner or who in owner
         checks.append(Check(f"port {port}", free, "free" if not owner else owner,
-                            f"stop what holds port {port}; the lab needs it"))
+                            "start Docker first, then run `labctl doctor` again" if DOCKER_UNKNOWN in owner
+                            else f"stop what holds port {port}; the lab needs it"))
     cluster_names: list[str] = []
     if kind_path:
         cluster_names = run(["kind", "get", "clusters"], check=False).stdout.split()

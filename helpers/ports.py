@@ -5,6 +5,10 @@ from __future__ import annotations
 import socket
 
 from .docker_client import client
+from .errors import DockerUnavailable
+
+
+DOCKER_UNKNOWN = "Docker does not answer, so whether it is a lab container cannot be told"
 
 
 def port_free(port: int, host: str = "127.0.0.1") -> bool:
@@ -32,7 +36,10 @@ def port_owner(port: int) -> str:
     """Empty when the port is free; otherwise who holds it, in words."""
     if port_free(port) and port_free(port, "0.0.0.0"):
         return ""
-    owner = docker_owner(port)
+    try:
+        owner = docker_owner(port)
+    except DockerUnavailable:
+        return f"something listens on port {port}; {DOCKER_UNKNOWN}"
     if owner:
         return f"container {owner} publishes port {port}"
     return f"another program listens on port {port} (find it: `sudo ss -ltnp 'sport = :{port}'`)"
