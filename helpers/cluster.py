@@ -45,6 +45,10 @@ def kind_config(mode: config.Mode, workers: int = 0) -> dict:
     cfg["name"] = config.CLUSTER_NAME
     cfg["nodes"] = [n for n in cfg["nodes"] if n["role"] == "control-plane"] + [
         {"role": "worker"} for _ in range(workers)]
+    # One source for the host port: the file says 80, and so do the port checks.
+    for mapping in cfg["nodes"][0].get("extraPortMappings", []):
+        if mapping["containerPort"] == config.INGRESS_NODE_PORT:
+            mapping["hostPort"] = config.INGRESS_HTTP_PORT
     if mode.offline:
         kit = config.KIT
         patch = {
@@ -235,7 +239,7 @@ def _create(mode: config.Mode, cfg: dict, retain: bool, timeout: float) -> None:
             client().images.get(node_image)
         except NotFound:
             raise ClusterError(f"the offline kit's node image {node_image} is not built",
-                               hint="build the kit first: offline-kit/build.sh (about 25 minutes cold, "
+                               hint="build the kit first: offline-kit/build.sh (about 15 minutes cold, "
                                     "minutes when cached)") from None
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         yaml.safe_dump(cfg, f)
