@@ -4,7 +4,7 @@ cluster's memory after boot. Prints figures; asserts nothing.
 
     python benchmarks/kit.py [--cold]
 
---cold deletes the kit cache and Go's build cache first (about 17 minutes).
+--cold deletes the kit cache and Go's build cache first (about 15 minutes).
 """
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def ensure(mode: config.Mode) -> str:
     image = mode.image("registry:2")
     if mode.offline and not _image_present(image):
         raise ClusterError(f"the offline kit's registry image {image} is missing",
-                           hint="build the kit: offline-kit/build.sh (about 25 minutes the first time)")
+                           hint="build the kit: offline-kit/build.sh (about 15 minutes the first time)")
     try:
         client().containers.run(image, name=config.REGISTRY_NAME, detach=True,
                                 restart_policy={"Name": "always"},
