@@ -65,6 +65,8 @@ def main() -> None:
         new_version(repo, "v2")
         second = pipeline.run(repo, namespace=NAMESPACE, echo=False)
         print(f"redeploy after a commit (helpers.pipeline): {second.seconds:.1f} s")
+        for s in second.steps:
+            print(f"    {s.line()}")
         new_version(repo, "v3")
         hand = by_hand(repo, "v3")
         print(f"the same redeploy typed by hand (docker build/push, kubectl apply, rollout status, curl): {hand:.1f} s")
