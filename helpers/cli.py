@@ -54,12 +54,8 @@ def _cmd_pipeline(args) -> int:
 def _cmd_validate(args) -> int:
     from . import manifests  # noqa: PLC0415
 
-    docs = manifests.load_dir(args.path)
-    if args.image:  # the placeholder only: any other image stays, for the 🔥 rule to judge
-        for doc in docs:
-            for c in manifests.containers(doc):
-                if c.get("image") == manifests.IMAGE_PLACEHOLDER:
-                    c["image"] = args.image
+    # The placeholder only: any other image stays, for the 🔥 rule to judge.
+    docs = manifests.fill_placeholder(args.path, args.image) if args.image else manifests.load_dir(args.path)
     manifests.validate(docs, expected_image=args.image)
     print(f"✓ {len(docs)} object(s) in {args.path} are valid")
     return 0

@@ -60,11 +60,22 @@ def repository(image: str) -> str:
     return image.rsplit(":", 1)[0] if ":" in last else image
 
 
-def fill_placeholder(path: str | Path, image: str) -> list[dict]:
-    """A manifest file with only the ``IMAGE`` placeholder filled in: any other image
-    (a wrong path, ``latest``) stays as written, for the cluster or the rules to refuse.
-    The labs apply learners' files this way; :func:`render` is the pipeline's."""
-    return kube.load_docs(Path(path).read_text().replace(f"image: {IMAGE_PLACEHOLDER}", f"image: {image}"))
+def fill_placeholder(source: str | Path | list[dict], image: str) -> list[dict]:
+    """Objects (from a file, a folder or a list) with only the ``IMAGE`` placeholder filled
+    in: any other image (a wrong path, ``latest``) stays as written, for the cluster or
+    the rules to refuse. The labs and ``labctl validate --image`` use this; :func:`render`
+    is the pipeline's.
+
+    >>> d = {"kind": "Pod", "spec": {"containers": [{"image": "IMAGE"}, {"image": "x:latest"}]}}
+    >>> [c["image"] for c in fill_placeholder([d], "localhost:5001/a:1")[0]["spec"]["containers"]]
+    ['localhost:5001/a:1', 'x:latest']
+    """
+    docs = copy.deepcopy(load_dir(source) if isinstance(source, (str, Path)) else kube.load_docs(source))
+    for doc in docs:
+        for c in containers(doc):
+            if c.get("image") == IMAGE_PLACEHOLDER:
+                c["image"] = image
+    return docs
 
 
 def render(docs: list[dict], image: str, namespace: str | None = None) -> list[dict]:
