@@ -16,6 +16,7 @@ from pathlib import Path
 import requests
 import yaml
 from docker.errors import NotFound
+from docker.utils import parse_bytes
 
 from . import config, images, kube, manifests, registry
 from .docker_client import client
@@ -313,7 +314,7 @@ def container_serves(name: str, host_port: int, app_port: int = 8080) -> CheckRe
 
 def container_memory(name: str, limit: str = "64m") -> CheckResult:
     """A container runs with exactly the memory limit ``limit``. Twin: ``docker inspect -f '{{.HostConfig.Memory}}'``"""
-    want = int(limit[:-1]) * {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3}[limit[-1].lower()]
+    want = parse_bytes(limit)  # as Docker reads --memory
     title = f"container {name} is limited to {limit} of memory"
     c = _container(name)
     if c is None:
@@ -473,8 +474,7 @@ def ingress_answers(name: str, namespace: str) -> CheckResult:
 
 def live_is_head(repo: Path, deployment: str, namespace: str) -> CheckResult:
     """The Deployment runs the image built from the repository's HEAD commit."""
-    import subprocess  # noqa: PLC0415
-
+    from .lessons import git  # noqa: PLC0415
     from .pipeline import source_tag  # noqa: PLC0415
 
     title = f"deployment/{deployment} runs your last commit"
@@ -486,9 +486,8 @@ def live_is_head(repo: Path, deployment: str, namespace: str) -> CheckResult:
     if live == want:
         return CheckResult(title, True, f"image tag {live} = HEAD")
     if "-dirty-" in want:
-        changed = subprocess.run(["git", "-C", str(repo), "status", "--porcelain"], capture_output=True,
-                                 text=True).stdout.split()
-        return CheckResult(title, False, f"you changed {', '.join(changed[1::2]) or 'files'} but did not commit",
+        changed = [line[3:] for line in git(repo, "status", "--porcelain").splitlines()]  # "XY path"
+        return CheckResult(title, False, f"you changed {', '.join(changed) or 'files'} but did not commit",
                            "commit: git commit -am 'my change' (the pipeline deploys commits)")
     return CheckResult(title, False, f"live image tag {live}, HEAD is {want}: that commit was not deployed",
                        "is the watcher running (watcher.start())? Its last error: watcher.deploys[-1].error",
