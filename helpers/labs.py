@@ -154,11 +154,6 @@ def work_dir(name: str) -> Path:
     return get(name).work
 
 
-def render(path: Path, image: str) -> list[dict]:
-    """A lab file with only the ``IMAGE`` placeholder filled in (see :func:`manifests.fill_placeholder`)."""
-    return manifests.fill_placeholder(path, image)
-
-
 def reset(name: str, *, echo: bool = True) -> str:
     """Back to the starting state: the start files copied to the work folder
     (``labs/work/NAME``), a fresh namespace with the broken apps and a client pod
@@ -178,7 +173,7 @@ def reset(name: str, *, echo: bool = True) -> str:
     if lab.deploy:
         lessons.client_pod(lab.namespace, image)
         for ex in lab.exercises:
-            kube.apply(render(lab.work / f"{ex}.yaml", image), lab.namespace, lab=name)
+            kube.apply(manifests.fill_placeholder(lab.work / f"{ex}.yaml", image), lab.namespace, lab=name)
     if lab.start:
         lab.start(lab, image)
     if echo and lab.deploy:
@@ -211,7 +206,7 @@ def apply(name: str, exercise: str, folder: Path | None = None) -> list[str]:
                             "containers/images calls, not files")
     image = lessons.hello_image("v1")
     path = (folder or work_dir(name)) / f"{exercise}.yaml"
-    applied = kube.apply(render(path, image), lab.namespace, lab=name)
+    applied = kube.apply(manifests.fill_placeholder(path, image), lab.namespace, lab=name)
     for obj in applied:
         if obj.startswith("deployment/"):
             try:
