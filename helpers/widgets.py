@@ -66,7 +66,7 @@ def rollout_line(p: dict) -> str:
     >>> rollout_line({"want": 3, "updated": 2, "available": 3, "pods": 4})
     'new pods 2/3, available 3/3, pods running 4 (2 old one(s) still to go)'
     """
-    old = max(p["pods"] - p["want"], 0) if p["updated"] >= p["want"] else max(p["pods"] - p["updated"], 0)
+    old = max(p["pods"] - min(p["updated"], p["want"]), 0)
     return (f"new pods {p['updated']}/{p['want']}, available {p['available']}/{p['want']}, "
             f"pods running {p['pods']} ({old} old one(s) still to go)")
 
@@ -86,17 +86,18 @@ def watch_rollout(deployment: str, namespace: str = "default", *, timeout: float
         bar = widgets.IntProgress(value=0, min=0, max=1, description=f"{deployment[:12]} rollout")
         label = widgets.Label("")
         display(widgets.HBox([bar, label]))
-    last = [""]
+    last = ""
 
     def show(p: dict) -> None:
+        nonlocal last
         line = rollout_line(p)
         if bar is not None:
             bar.max = max(p["want"], 1)
             bar.value = min(p["updated"], p["available"])
             label.value = line
-        elif line != last[0]:
+        elif line != last:
             print(line, flush=True)
-        last[0] = line
+        last = line
 
     result = kube.rollout_status(deployment, namespace, timeout=timeout, context=context, progress=show)
     if bar is not None:

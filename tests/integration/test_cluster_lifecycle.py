@@ -43,7 +43,7 @@ def test_half_made_cluster_is_deleted_unless_retained(lab_cluster, mode, monkeyp
             cluster.up(offline=mode.offline, metrics_server=False)
         assert "traefik.yaml" in err.value.what
         out = capsys.readouterr().out
-        assert f"created with 1 node(s)" in out  # it got as far as making a cluster ...
+        assert "created with 1 node(s)" in out  # it got as far as making a cluster ...
         assert "✗ the half-made cluster was deleted" in out
         assert HALF_MADE not in _clusters()  # ... and took it away again
 
