@@ -65,7 +65,8 @@ def test_every_notebook_has_a_lab_with_start_state_solution_hints_and_checks():
         student_text = "".join("".join(c["source"]) for c in student["cells"])
         # hints folded in the student copy, checks run in both, and the solution asserts they pass
         assert student_text.count("<summary>Hint</summary>") >= len(lab.exercises), name
-        assert f'labs.reset("{name}")' in student_text and f'"{name}")' in student_text
+        assert f'labs.reset("{name}")' in student_text and f'labs.check("{name}"' in student_text, name
         solution_code = "".join("".join(c["source"]) for c in solution["cells"] if c["cell_type"] == "code")
+        assert re.search(rf'labs\.(check|settle)\("{name}"', solution_code), name
         assert re.search(r"assert report\.ok", solution_code), name
         assert "labs/solutions" not in student_text, f"{name}: the student copy points at the solutions"
