@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import time
 from pathlib import Path
 
@@ -82,3 +83,10 @@ def commit(repo: Path, message: str) -> None:
     from helpers import lessons
 
     lessons.git(repo, "commit", "-qam", message)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now (for a throwaway server or port mapping)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +18,8 @@ import pytest
 from helpers import config
 from helpers.errors import LabError
 from helpers.pipeline import wait_url
+
+from ..conftest import free_port
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TOKEN = "kubelab-browser-test"
@@ -36,15 +37,9 @@ SCRATCH_CELLS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def lab_server(tmp_path_factory):
-    port = _free_port()
+    port = free_port()
     log = tmp_path_factory.mktemp("jupyter") / "lab.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",

@@ -7,23 +7,17 @@ learner or an instructor can make: a broken Ingress controller manifest.
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from helpers import cluster, config, kube
 from helpers.errors import ManifestInvalid
 from helpers.shell import run, tool
 
+from ..conftest import free_port
+
 pytestmark = pytest.mark.cluster
 
 HALF_MADE = "kubelab-halfmade"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _clusters() -> list[str]:
@@ -36,7 +30,7 @@ def test_half_made_cluster_is_deleted_unless_retained(lab_cluster, mode, monkeyp
     broken.write_text(cluster.SYSTEM_MANIFESTS[0].read_text() + "\n---\nkind: [unclosed\n")
     monkeypatch.setattr(config, "CLUSTER_NAME", HALF_MADE)
     monkeypatch.setattr(config, "KIND_CONTEXT", f"kind-{HALF_MADE}")
-    monkeypatch.setattr(config, "INGRESS_HTTP_PORT", _free_port())
+    monkeypatch.setattr(config, "INGRESS_HTTP_PORT", free_port())
     monkeypatch.setattr(cluster, "SYSTEM_MANIFESTS", [broken, cluster.SYSTEM_MANIFESTS[1]])
     try:
         with pytest.raises(ManifestInvalid) as err:
