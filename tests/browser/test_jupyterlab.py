@@ -38,9 +38,14 @@ SCRATCH_CELLS = [
 
 
 @pytest.fixture(scope="module")
-def lab_server(tmp_path_factory):
+def lab_log(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("jupyter") / "lab.log"
+
+
+@pytest.fixture(scope="module")
+def lab_server(lab_log):
     port = free_port()
-    log = tmp_path_factory.mktemp("jupyter") / "lab.log"
+    log = lab_log
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
          f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={config.REPO_ROOT}",
@@ -76,7 +81,39 @@ def _open(browser, url: str):
     return page, errors
 
 
-def test_widgets_render_live_in_jupyterlab(lab_server, browser, tmp_path):
+# What the page shows when a wait runs out: each cell's output (a traceback among them)
+# and the kernel's state, so a failure in CI says why, not only "timeout".
+PAGE_STATE = r"""() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  const cells = [...document.querySelectorAll('.jp-CodeCell')].map((c, i) => {
+    const prompt = c.querySelector('.jp-InputPrompt');
+    const out = c.querySelector('.jp-OutputArea');
+    return `cell ${i + 1} ${prompt ? prompt.innerText.trim() : ''}: ${out ? out.innerText.trim().slice(-1500) : ''}`;
+  });
+  return `kernel: ${k ? k.status : 'none'}\n` + cells.join('\n');
+}"""
+
+
+def _wait(page, script: str, what: str, log: Path, timeout: float = 120_000) -> None:
+    """Poll ``script`` in the page until it is true; on timeout fail with what the page showed."""
+    from playwright.sync_api import TimeoutError as PageTimeout  # noqa: PLC0415
+
+    try:
+        page.wait_for_function(script, timeout=timeout, polling=250)
+        return
+    except PageTimeout:
+        pass
+    try:
+        state = page.evaluate(PAGE_STATE)
+    except Exception as err:  # noqa: BLE001 - the page itself may be gone
+        state = f"(the page could not be read: {err})"
+    server = log.read_text(errors="replace")[-2000:] if log.exists() else ""
+    pytest.fail(f"{what} did not appear within {timeout / 1000:.0f}s.\nThe notebook showed:\n{state}\n"
+                f"JupyterLab's log (tail):\n{server}", pytrace=False)
+
+
+def test_widgets_render_live_in_jupyterlab(lab_server, lab_log, browser, tmp_path):
     """Run cells in the browser: the progress bar, the live pod table and a check report appear."""
     work = config.REPO_ROOT / "labs" / "work"
     work.mkdir(parents=True, exist_ok=True)
@@ -88,18 +125,18 @@ def test_widgets_render_live_in_jupyterlab(lab_server, browser, tmp_path):
         "nbformat": 4, "nbformat_minor": 5}))
     try:
         page, errors = _open(browser, f"{lab_server}/lab/tree/labs/work/browser-check.ipynb?token={TOKEN}")
-        page.wait_for_function("() => window.jupyterapp && document.querySelector('.jp-Notebook')")
+        _wait(page, "() => window.jupyterapp && document.querySelector('.jp-Notebook')", "the notebook", lab_log)
         # wait for the kernel, then run every cell as a learner would (Run ▸ Run All Cells)
-        page.wait_for_function("() => { const w = window.jupyterapp.shell.currentWidget;"
-                               " const k = w && w.sessionContext && w.sessionContext.session"
-                               " && w.sessionContext.session.kernel; return k && k.status === 'idle'; }",
-                               timeout=120_000)
+        _wait(page, "() => { const w = window.jupyterapp.shell.currentWidget;"
+                    " const k = w && w.sessionContext && w.sessionContext.session"
+                    " && w.sessionContext.session.kernel; return k && k.status === 'idle'; }",
+              "an idle kernel", lab_log)
         # not awaited: the command's promise settles only when every cell has run
         page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
-        page.wait_for_selector(".widget-hprogress", timeout=120_000)
-        page.wait_for_function("() => [...document.querySelectorAll('.widget-html table')]"
-                               ".some(t => t.textContent.includes('coredns'))", timeout=120_000)
-        page.wait_for_function("() => document.body.textContent.includes('browser check')", timeout=60_000)
+        _wait(page, "() => document.querySelector('.widget-hprogress')", "the progress bar (cell 1)", lab_log)
+        _wait(page, "() => [...document.querySelectorAll('.widget-html table')]"
+                    ".some(t => t.textContent.includes('coredns'))", "the live pod table (cell 2)", lab_log)
+        _wait(page, "() => document.body.textContent.includes('browser check')", "the check report (cell 3)", lab_log)
         bar = page.locator(".widget-hprogress").first
         assert bar.is_visible()
         table = page.locator(".widget-html table").first.inner_text()
