@@ -6,6 +6,12 @@ the fix, so a learner never has to read a traceback to know what to do.
 
 from __future__ import annotations
 
+import os
+
+# In a notebook a LabError shows as ERROR/state/Hint, like ``labctl`` prints it;
+# KUBELAB_VERBOSE=1 (the notebook twin of ``labctl -v``) shows the whole traceback too.
+VERBOSE = os.environ.get("KUBELAB_VERBOSE", "") not in ("", "0")
+
 
 class LabError(Exception):
     """A failure a learner can act on.
@@ -36,6 +42,20 @@ class LabError(Exception):
         if self.docs:
             lines.append(f"Docs: {self.docs}")
         return "\n".join(lines)
+
+    @property
+    def _render_traceback_(self):
+        """IPython shows what this returns in place of the traceback (its hook for
+        exceptions that render themselves). With ``VERBOSE`` the attribute is absent,
+        so IPython prints the whole traceback.
+
+        >>> ClusterError("no cluster", hint="labctl up")._render_traceback_()
+        ['\\x1b[31mERROR: no cluster\\x1b[0m', 'Hint: labctl up', '(KUBELAB_VERBOSE=1 shows the traceback)']
+        """
+        if VERBOSE:
+            raise AttributeError("_render_traceback_")
+        head, *rest = self.render().split("\n")
+        return lambda: [f"\x1b[31mERROR: {head}\x1b[0m", *rest, "(KUBELAB_VERBOSE=1 shows the traceback)"]
 
 
 class DockerUnavailable(LabError):
