@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import urllib3
 import yaml
 from kubernetes import client as k8s
 from kubernetes import config as kconfig
@@ -28,6 +29,21 @@ FIELD_MANAGER = "kubelab"
 _clients: dict[str | None, k8s.ApiClient] = {}
 
 
+def retry_policy() -> urllib3.Retry:
+    """How a request rides out an API server that restarts (after Docker restarts,
+    its container comes back and the API server drops connections for a few seconds):
+    a refused connection is tried again for every verb (nothing was sent), a read
+    error or a 5xx only for GET, waiting 0, 1, 2, 4 s, then the error is raised.
+
+    >>> r = retry_policy()
+    >>> r.connect, r.total, sorted(r.allowed_methods), r.is_retry("GET", 503), r.is_retry("PATCH", 503)
+    (4, 4, ['GET', 'HEAD'], True, False)
+    """
+    return urllib3.Retry(total=4, connect=4, read=2, status=2, backoff_factor=0.5, backoff_max=4,
+                         status_forcelist=(500, 502, 503, 504), allowed_methods=frozenset({"GET", "HEAD"}),
+                         raise_on_status=False)
+
+
 def context_name(context: str | None = None) -> str:
     return context or os.environ.get("KUBELAB_CONTEXT") or config.KIND_CONTEXT
 
@@ -37,7 +53,9 @@ def api(context: str | None = None) -> k8s.ApiClient:
     name = context_name(context)
     if name not in _clients:
         try:
-            _clients[name] = kconfig.new_client_from_config(context=name)
+            settings = k8s.Configuration()
+            settings.retries = retry_policy()
+            _clients[name] = kconfig.new_client_from_config(context=name, client_configuration=settings)
         except (kconfig.ConfigException, FileNotFoundError, TypeError) as err:
             raise ClusterError(f"no kubeconfig context {name!r}", state=str(err)[:300],
                                hint="create the lab cluster: `labctl up` (or pass --context for another cluster)") from None
