@@ -185,10 +185,9 @@ def hpa_measures(name: str, namespace: str) -> CheckResult:
         return CheckResult(title, False, "it does not exist", "apply its file: labs.apply('autoscale', 'hpa'), "
                            "or start over with `labctl reset autoscale`")
     status = hpa.get("status", {})
-    for m in status.get("currentMetrics") or []:
-        current = (m.get("resource") or {}).get("current", {})
-        if m.get("type") == "Resource" and current.get("averageUtilization") is not None:
-            return CheckResult(title, True, f"CPU at {current['averageUtilization']}% of the request")
+    cpu = kube.hpa_cpu(hpa)
+    if cpu is not None:
+        return CheckResult(title, True, f"CPU at {cpu}% of the request")
     messages = [c.get("message", "") for c in status.get("conditions") or [] if c.get("status") == "False"]
     text = " ".join(messages)  # conditions, not events: events keep a fixed cause for an hour
     if "missing request for cpu" in text:

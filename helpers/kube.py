@@ -196,6 +196,23 @@ _DEFAULT_VERSIONS = {"deployment": "apps/v1", "deploy": "apps/v1", "replicaset":
                      "apiservice": "apiregistration.k8s.io/v1"}
 
 
+def hpa_cpu(hpa: dict) -> int | None:
+    """The CPU use a HorizontalPodAutoscaler last measured, in % of its pods' CPU request;
+    None before its first measurement. Twin: the TARGETS column of ``kubectl get hpa``
+
+    >>> hpa_cpu({"status": {"currentMetrics": [{"type": "Resource",
+    ...          "resource": {"name": "cpu", "current": {"averageUtilization": 42}}}]}})
+    42
+    >>> hpa_cpu({"status": {"conditions": []}}) is None
+    True
+    """
+    for m in (hpa.get("status") or {}).get("currentMetrics") or []:
+        resource = m.get("resource") or {}
+        if m.get("type") == "Resource" and resource.get("name") == "cpu":
+            return (resource.get("current") or {}).get("averageUtilization")
+    return None
+
+
 def delete(source: str | Path | Iterable[dict], namespace: str | None = None, *, context: str | None = None,
            wait: bool = False, timeout: float = 120) -> list[str]:
     """Delete the objects a manifest describes (missing ones are fine).

@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from . import config, images, kube, manifests
+from .errors import LabError
 
 HELLO = config.REPO_ROOT / "apps" / "hello"
 LESSON_MANIFESTS = config.K8S_DIR / "lessons"
@@ -130,14 +131,14 @@ def hpa_sample(namespace: str, name: str = "web") -> dict:
 
     Twin: ``kubectl get hpa NAME`` (TARGETS, REPLICAS) and ``kubectl get deploy NAME`` (READY)
     """
-    hpa = kube.autoscaling().read_namespaced_horizontal_pod_autoscaler(name, namespace)
-    cpu = None
-    for m in hpa.status.current_metrics or []:
-        if m.type == "Resource" and m.resource and m.resource.name == "cpu":
-            cpu = m.resource.current.average_utilization
+    hpa = kube.get("hpa", name, namespace)
+    if hpa is None:
+        raise LabError(f"there is no HorizontalPodAutoscaler {name} in {namespace}",
+                       hint=f"apply its file first: kube.apply(..., {namespace!r})")
     dep = kube.apps().read_namespaced_deployment(name, namespace)
-    return {"cpu_percent": cpu, "desired": hpa.status.desired_replicas or 0,
-            "ready": dep.status.ready_replicas or 0, "target_percent": hpa.spec.metrics[0].resource.target.average_utilization}
+    return {"cpu_percent": kube.hpa_cpu(hpa), "desired": hpa["status"].get("desiredReplicas") or 0,
+            "ready": dep.status.ready_replicas or 0,
+            "target_percent": hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"]}
 
 
 def wait_hpa_measuring(namespace: str, name: str = "web", timeout: float = 120) -> dict:
