@@ -67,17 +67,27 @@ class Report(list):
         return str(self)
 
 
-def _container_state(namespace: str, selector: str) -> dict:
-    pods = kube.pods(namespace, selector)
-    state = {"pods": len(pods), "ready": 0, "waiting": set(), "restarts": 0, "images": set()}
+def _container_state(pods: list[dict]) -> dict:
+    """What the pods' containers are doing: how many, Ready, restarts, waiting reasons.
+
+    >>> st = _container_state([{"status": {"containerStatuses": [
+    ...     {"ready": False, "restartCount": 3, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}])
+    >>> st["containers"], st["ready"], st["restarts"], sorted(st["waiting"])
+    (1, 0, 3, ['CrashLoopBackOff'])
+    """
+    state = {"pods": len(pods), "containers": 0, "ready": 0, "waiting": set(), "restarts": 0}
     for p in pods:
-        for s in p.status.container_statuses or []:
-            state["ready"] += int(bool(s.ready))
-            state["restarts"] += s.restart_count
-            state["images"].add(s.image)
-            if s.state and s.state.waiting and s.state.waiting.reason:
-                state["waiting"].add(s.state.waiting.reason)
+        for s in (p.get("status") or {}).get("containerStatuses") or []:
+            state["containers"] += 1
+            state["ready"] += int(bool(s.get("ready")))
+            state["restarts"] += s.get("restartCount") or 0
+            reason = ((s.get("state") or {}).get("waiting") or {}).get("reason")
+            if reason:
+                state["waiting"].add(reason)
     return state
+
+
+PULL_FAILURES = {"ImagePullBackOff", "ErrImagePull"}  # the two alternate while the kubelet retries
 
 
 def deployment_serves(name: str, namespace: str) -> CheckResult:
@@ -88,13 +98,13 @@ def deployment_serves(name: str, namespace: str) -> CheckResult:
         return CheckResult(title, False, "it does not exist", f"apply its file: kube.apply('{name}.yaml', '{namespace}')")
     want = dep["spec"].get("replicas", 1)
     selector = kube.label_selector(dep["spec"]["selector"]["matchLabels"])
-    st = _container_state(namespace, selector)
+    st = _container_state(kube.get("pod", namespace=namespace, selector=selector))
     if st["ready"] >= want and st["pods"] == want:
         return CheckResult(title, True, f"{st['ready']}/{want} pods Ready")
     image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
-    if st["waiting"] & {"ImagePullBackOff", "ErrImagePull"}:
+    if st["waiting"] & PULL_FAILURES:
         return CheckResult(title, False, f"ImagePullBackOff for {image}", _pull_fix(image))
-    if st["waiting"] & {"CrashLoopBackOff"} or st["restarts"]:
+    if "CrashLoopBackOff" in st["waiting"] or st["restarts"]:
         pod = kube.pods(namespace, selector)[0].metadata.name
         last = kube.logs(pod, namespace, tail=3).strip().splitlines()
         return CheckResult(title, False, "the container keeps exiting; last log: "
@@ -389,16 +399,14 @@ def pod_runs(name: str, namespace: str) -> CheckResult:
     pod = kube.get("pod", name, namespace)
     if pod is None:
         return CheckResult(title, False, "it does not exist", "apply its file")
-    statuses = (pod.get("status") or {}).get("containerStatuses") or []
-    if statuses and all(s.get("ready") for s in statuses):
+    st = _container_state([pod])
+    if st["containers"] and st["ready"] == st["containers"]:
         return CheckResult(title, True, f"Running on {pod['spec'].get('nodeName')}")
     image = pod["spec"]["containers"][0]["image"]
-    for s in statuses:
-        reason = ((s.get("state") or {}).get("waiting") or {}).get("reason", "")
-        if reason in ("ImagePullBackOff", "ErrImagePull"):  # the two alternate while the kubelet retries
-            return CheckResult(title, False, f"ImagePullBackOff for {image}", _pull_fix(image))
-        if reason == "CrashLoopBackOff" or s.get("restartCount"):
-            return CheckResult(title, False, "the container keeps exiting", "read `kubectl logs` and fix the command")
+    if st["waiting"] & PULL_FAILURES:
+        return CheckResult(title, False, f"ImagePullBackOff for {image}", _pull_fix(image))
+    if "CrashLoopBackOff" in st["waiting"] or st["restarts"]:
+        return CheckResult(title, False, "the container keeps exiting", "read `kubectl logs` and fix the command")
     return CheckResult(title, False, "not Ready so far", "wait a few seconds and check again", pending=True)
 
 
