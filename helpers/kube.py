@@ -30,18 +30,34 @@ _clients: dict[str | None, k8s.ApiClient] = {}
 
 
 def retry_policy() -> urllib3.Retry:
-    """How a request rides out an API server that restarts (after Docker restarts,
-    its container comes back and the API server drops connections for a few seconds):
-    a refused connection is tried again for every verb (nothing was sent), a read
-    error or a 5xx only for GET, waiting 0, 1, 2, 4 s, then the error is raised.
+    """How a request rides out an API server that restarts (after Docker restarts, the
+    node's API server can drop connections, or close TLS handshakes, for over 10 s):
+    a refused connection or a failed handshake is tried again for every verb (nothing
+    was sent), a read error or a 5xx only for GET; waiting 0, 1, 2, 4, 4, 4 s (15 s in
+    all), then :class:`ApiClient` turns the error into a :class:`ClusterError`.
 
     >>> r = retry_policy()
-    >>> r.connect, r.total, sorted(r.allowed_methods), r.is_retry("GET", 503), r.is_retry("PATCH", 503)
-    (4, 4, ['GET', 'HEAD'], True, False)
+    >>> r.total, r.connect, sorted(r.allowed_methods), r.is_retry("GET", 503), r.is_retry("PATCH", 503)
+    (6, 6, ['GET', 'HEAD'], True, False)
     """
-    return urllib3.Retry(total=4, connect=4, read=2, status=2, backoff_factor=0.5, backoff_max=4,
+    return urllib3.Retry(total=6, connect=6, read=2, status=2, backoff_factor=0.5, backoff_max=4,
                          status_forcelist=(500, 502, 503, 504), allowed_methods=frozenset({"GET", "HEAD"}),
                          raise_on_status=False)
+
+
+class ApiClient(k8s.ApiClient):
+    """The official client; a connection that fails after the retries is a lab error
+    that says what to do, not a urllib3 traceback. The urllib3 error stays its cause."""
+
+    def call_api(self, *args, **kwargs):
+        try:
+            return super().call_api(*args, **kwargs)
+        except urllib3.exceptions.HTTPError as err:
+            reason = getattr(err, "reason", None) or err
+            raise ClusterError(f"the Kubernetes API server at {self.configuration.host} does not answer",
+                               state=f"{type(reason).__name__}: {reason}"[:400],
+                               hint="start Docker, then `labctl up` (it waits until the API server answers "
+                                    "steadily) and run this again; for another cluster pass --context") from err
 
 
 def context_name(context: str | None = None) -> str:
@@ -55,7 +71,8 @@ def api(context: str | None = None) -> k8s.ApiClient:
         try:
             settings = k8s.Configuration()
             settings.retries = retry_policy()
-            _clients[name] = kconfig.new_client_from_config(context=name, client_configuration=settings)
+            kconfig.load_kube_config(context=name, client_configuration=settings)
+            _clients[name] = ApiClient(configuration=settings)
         except (kconfig.ConfigException, FileNotFoundError, TypeError) as err:
             raise ClusterError(f"no kubeconfig context {name!r}", state=str(err)[:300],
                                hint="create the lab cluster: `labctl up` (or pass --context for another cluster)") from None
