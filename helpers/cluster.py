@@ -302,7 +302,8 @@ def _wait_api(timeout: float, steady: float = 0) -> float:
     while time.monotonic() < start + timeout:
         try:
             kube.forget_clients()
-            kube.core().list_namespace(limit=1, _request_timeout=10)
+            # no retries: a connection dropped inside the steady window must count
+            kube.core(retry=False).list_namespace(limit=1, _request_timeout=10)
             if first_ok is None:
                 first_ok = time.monotonic()
             if time.monotonic() - first_ok >= steady:

@@ -26,7 +26,7 @@ from . import config
 from .errors import ClusterError, DeployFailed, ManifestInvalid
 
 FIELD_MANAGER = "kubelab"
-_clients: dict[str | None, k8s.ApiClient] = {}
+_clients: dict[tuple[str, bool], k8s.ApiClient] = {}
 
 
 def retry_policy() -> urllib3.Retry:
@@ -64,19 +64,21 @@ def context_name(context: str | None = None) -> str:
     return context or os.environ.get("KUBELAB_CONTEXT") or config.KIND_CONTEXT
 
 
-def api(context: str | None = None) -> k8s.ApiClient:
-    """An API client for the kubeconfig context (cached)."""
+def api(context: str | None = None, *, retry: bool = True) -> k8s.ApiClient:
+    """An API client for the kubeconfig context (cached). ``retry=False`` leaves out
+    :func:`retry_policy`, for a probe that must see every dropped connection (the
+    steady check of :func:`helpers.cluster._wait_api`)."""
     name = context_name(context)
-    if name not in _clients:
+    if (name, retry) not in _clients:
         try:
             settings = k8s.Configuration()
-            settings.retries = retry_policy()
+            settings.retries = retry_policy() if retry else None  # None: urllib3's default
             kconfig.load_kube_config(context=name, client_configuration=settings)
-            _clients[name] = ApiClient(configuration=settings)
+            _clients[name, retry] = ApiClient(configuration=settings)
         except (kconfig.ConfigException, FileNotFoundError, TypeError) as err:
             raise ClusterError(f"no kubeconfig context {name!r}", state=str(err)[:300],
                                hint="create the lab cluster: `labctl up` (or pass --context for another cluster)") from None
-    return _clients[name]
+    return _clients[name, retry]
 
 
 def forget_clients() -> None:
@@ -88,8 +90,8 @@ def dynamic(context: str | None = None) -> DynamicClient:
     return DynamicClient(api(context))
 
 
-def core(context: str | None = None) -> k8s.CoreV1Api:
-    return k8s.CoreV1Api(api(context))
+def core(context: str | None = None, *, retry: bool = True) -> k8s.CoreV1Api:
+    return k8s.CoreV1Api(api(context, retry=retry))
 
 
 def apps(context: str | None = None) -> k8s.AppsV1Api:
