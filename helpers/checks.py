@@ -98,15 +98,15 @@ def deployment_serves(name: str, namespace: str) -> CheckResult:
         return CheckResult(title, False, "it does not exist", f"apply its file: kube.apply('{name}.yaml', '{namespace}')")
     want = dep["spec"].get("replicas", 1)
     selector = kube.label_selector(dep["spec"]["selector"]["matchLabels"])
-    st = _container_state(kube.get("pod", namespace=namespace, selector=selector))
+    pods = kube.get("pod", namespace=namespace, selector=selector)
+    st = _container_state(pods)
     if st["ready"] >= want and st["pods"] == want:
         return CheckResult(title, True, f"{st['ready']}/{want} pods Ready")
     image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
     if st["waiting"] & PULL_FAILURES:
         return CheckResult(title, False, f"ImagePullBackOff for {image}", _pull_fix(image))
     if "CrashLoopBackOff" in st["waiting"] or st["restarts"]:
-        pod = kube.pods(namespace, selector)[0].metadata.name
-        last = kube.logs(pod, namespace, tail=3).strip().splitlines()
+        last = kube.logs(pods[0]["metadata"]["name"], namespace, tail=3).strip().splitlines()
         return CheckResult(title, False, "the container keeps exiting; last log: "
                            f"{last[-1] if last else '(none)'}",
                            "read `kubectl logs` and fix the command or the app it runs")

@@ -136,7 +136,7 @@ def hpa_sample(namespace: str, name: str = "web") -> dict:
         raise LabError(f"there is no HorizontalPodAutoscaler {name} in {namespace}",
                        hint=f"apply its file first: kube.apply(..., {namespace!r})")
     dep = kube.apps().read_namespaced_deployment(name, namespace)
-    return {"cpu_percent": kube.hpa_cpu(hpa), "desired": hpa["status"].get("desiredReplicas") or 0,
+    return {"cpu_percent": kube.hpa_cpu(hpa), "desired": (hpa.get("status") or {}).get("desiredReplicas") or 0,
             "ready": dep.status.ready_replicas or 0,
             "target_percent": hpa["spec"]["metrics"][0]["resource"]["target"]["averageUtilization"]}
 
