@@ -90,3 +90,16 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def lab_kubeconfig(context_name: str) -> dict:
+    """The lab cluster's kubeconfig on its own (``kubectl config view --raw --minify``),
+    its one context renamed ``context_name`` and made current."""
+    import yaml
+
+    from helpers.shell import run
+
+    kubeconfig = yaml.safe_load(run(["kubectl", "config", "view", "--raw", "--minify",
+                                     "--context", config.KIND_CONTEXT]).stdout)
+    kubeconfig["contexts"][0]["name"] = kubeconfig["current-context"] = context_name
+    return kubeconfig

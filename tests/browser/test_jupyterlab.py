@@ -45,18 +45,17 @@ def lab_log(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def lab_server(lab_log):
     port = free_port()
-    log = lab_log
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "lab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
          f"--ServerApp.token={TOKEN}", f"--ServerApp.root_dir={config.REPO_ROOT}",
          "--LabApp.expose_app_in_browser=True"],
-        stdout=log.open("w"), stderr=subprocess.STDOUT, cwd=config.REPO_ROOT)
+        stdout=lab_log.open("w"), stderr=subprocess.STDOUT, cwd=config.REPO_ROOT)
     base = f"http://127.0.0.1:{port}"
     try:
         wait_url(f"{base}/api/status?token={TOKEN}", timeout=60)
     except LabError:
         proc.terminate()
-        pytest.fail(f"JupyterLab did not start: {log.read_text()[-1500:]}")
+        pytest.fail(f"JupyterLab did not start: {lab_log.read_text()[-1500:]}")
     yield base
     proc.terminate()
     proc.wait(timeout=30)

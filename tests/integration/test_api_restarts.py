@@ -8,18 +8,17 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
 from kubernetes.config import kube_config
 
-from helpers import config, kube
+from helpers import kube
 from helpers.cluster import is_transport_error
 from helpers.errors import ClusterError
 
-from ..conftest import free_port
+from ..conftest import free_port, lab_kubeconfig
 
 RELAYED = "kubelab-relayed"
 
@@ -55,21 +54,17 @@ def _relay(port: int, target: tuple[str, int], stop: threading.Event) -> None:
 @pytest.fixture
 def relayed_context(lab_cluster, tmp_path, monkeypatch):
     """A kubeconfig whose context reaches the lab's API server through 127.0.0.1:PORT."""
-    source = yaml.safe_load(Path(kube_config.KUBE_CONFIG_DEFAULT_LOCATION).expanduser().read_text())
-    ctx = next(c for c in source["contexts"] if c["name"] == config.KIND_CONTEXT)
-    cluster = next(c for c in source["clusters"] if c["name"] == ctx["context"]["cluster"])
-    user = next(u for u in source["users"] if u["name"] == ctx["context"]["user"])
-    server = urlsplit(cluster["cluster"]["server"])
+    kubeconfig = lab_kubeconfig(RELAYED)
+    cluster = kubeconfig["clusters"][0]["cluster"]
+    server = urlsplit(cluster["server"])
     port = free_port()
-    relayed = {**cluster, "cluster": {**cluster["cluster"], "server": f"https://127.0.0.1:{port}"}}
+    cluster["server"] = f"https://127.0.0.1:{port}"
     path = tmp_path / "kubeconfig"
-    path.write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "Config", "current-context": RELAYED,
-                                    "clusters": [relayed], "users": [user],
-                                    "contexts": [{"name": RELAYED, "context": ctx["context"]}]}))
+    path.write_text(yaml.safe_dump(kubeconfig))
     monkeypatch.setattr(kube_config, "KUBE_CONFIG_DEFAULT_LOCATION", str(path))
-    kube._clients.pop(RELAYED, None)
+    kube.forget_clients()
     yield port, (server.hostname, server.port)
-    kube._clients.pop(RELAYED, None)
+    kube.forget_clients()
 
 
 def test_a_helper_rides_out_a_short_api_outage(relayed_context):

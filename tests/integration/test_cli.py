@@ -12,8 +12,8 @@ from pathlib import Path
 import yaml
 
 from helpers import config, kube, pipeline
-from helpers.shell import tool
 
+from ..conftest import lab_kubeconfig
 from .test_pipeline import own_host
 
 LABCTL = str(Path(sys.executable).with_name("labctl"))
@@ -73,10 +73,7 @@ def test_pipeline_with_docker_stopped_names_the_fix_and_deploys_nothing(sample_r
 def test_pipeline_from_the_cli_through_any_kubeconfig_context(sample_repo, namespace, tmp_path):
     """A kubeconfig whose only context is not kind's: the default fails clearly, --context works."""
     own_host(sample_repo, namespace)
-    raw = run([tool("kubectl"), "config", "view", "--raw", "--minify", "--context", config.KIND_CONTEXT]).stdout
-    kubeconfig = yaml.safe_load(raw)
-    kubeconfig["contexts"][0]["name"] = kubeconfig["current-context"] = "classroom"
-    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(kubeconfig))
+    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(lab_kubeconfig("classroom")))
     env = {"KUBECONFIG": str(tmp_path / "kubeconfig")}
 
     default = run([LABCTL, "pipeline", "--repo", str(sample_repo), "--namespace", namespace], env=env)
