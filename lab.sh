@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # kubelab's two commands:
-#   ./lab.sh start   set up (Python env, Docker check, cluster) and open JupyterLab
+#   ./lab.sh start   set up (Python env, Docker check, kind/kubectl, cluster) and open JupyterLab
 #   ./lab.sh test    set up the same way, then run every test (unit, integration, nbval)
 # Offline (no container registry reachable, or KUBELAB_OFFLINE=1) the cluster's
 # images come from the offline kit, which this script builds first (cached).
@@ -9,6 +9,7 @@ cd "$(dirname "$0")"
 repo=$(pwd)
 venv=${KUBELAB_VENV:-$repo/.venv}
 cache=${KUBELAB_CACHE:-/var/cache/kubelab}
+tools_bin=${KUBELAB_TOOLS_BIN:-${XDG_CACHE_HOME:-$HOME/.cache}/kubelab/bin}
 
 say() { printf '%s\n' "$*"; }
 die() { printf 'ERROR: %s\nHint: %s\n' "$1" "$2" >&2; exit 1; }
@@ -58,11 +59,9 @@ ensure_browser() {
 }
 
 offline_wanted() {
-  case "${KUBELAB_OFFLINE:-}" in
-    1) return 0 ;;
-    0) return 1 ;;
-  esac
-  ! "$venv/bin/python" -c 'from helpers.config import registry_reachable as r; raise SystemExit(0 if r() else 1)'
+  # The cluster's recorded mode first, so a network blip cannot flip it; then
+  # KUBELAB_OFFLINE; then a probe of Docker Hub (labctl mode).
+  [ "$("$venv/bin/labctl" mode)" = offline ]
 }
 
 ensure_cluster() {
@@ -75,20 +74,28 @@ ensure_cluster() {
   else
     export KUBELAB_OFFLINE=0
   fi
-  # The kit's kind and kubectl (matching this cluster) come before older ones.
-  export PATH="$venv/bin:$cache/kit/bin/current:$PATH"
+  # kind and kubectl of the pinned versions, in a folder of the user's own
+  # (no admin rights needed), first on PATH here and in JupyterLab's terminal.
+  export KUBELAB_TOOLS_BIN=$tools_bin
+  export PATH="$venv/bin:$tools_bin:$PATH:$cache/kit/bin/current"
+  labctl tools
   labctl doctor || say "(doctor reported FAIL lines; \`labctl up\` fixes the cluster ones)"
+  # CI's cluster is disposable: remake it when it differs. A learner's is
+  # never deleted without their own `labctl up --recreate`.
+  if [ "${CI:-}" = true ]; then up_args+=(--recreate); fi
   labctl up "${up_args[@]}"
 }
 
 case "${1:-}" in
   start)
+    shift
     ensure_docker; ensure_python; ensure_cluster
-    exec "$venv/bin/jupyter" lab --notebook-dir="$repo/notebooks" ;;
+    export KUBELAB_VENV=$venv
+    exec bash tools/start-jupyter.sh "$@" ;;
   test)
     shift
     ensure_docker; ensure_python; ensure_browser; ensure_cluster
     exec "$venv/bin/pytest" "$@" ;;
   *)
-    say "usage: ./lab.sh start | ./lab.sh test [pytest args]"; exit 2 ;;
+    say "usage: ./lab.sh start [jupyter lab options] | ./lab.sh test [pytest args]"; exit 2 ;;
 esac

@@ -13,6 +13,7 @@ import traceback
 
 from . import config
 from .errors import LabError
+from .lock import exclusive
 
 
 def _cmd_doctor(args) -> int:
@@ -25,15 +26,29 @@ def _cmd_doctor(args) -> int:
 def _cmd_up(args) -> int:
     from . import cluster  # noqa: PLC0415
 
-    cluster.up(offline=True if args.offline else None, workers=args.workers, retain=args.retain,
-               metrics_server=args.metrics_server)
+    with exclusive(args.command_line):
+        cluster.up(offline=True if args.offline else None, workers=args.workers, retain=args.retain,
+                   recreate=args.recreate, metrics_server=args.metrics_server)
     return 0
 
 
 def _cmd_down(args) -> int:
     from . import cluster  # noqa: PLC0415
 
-    cluster.down(keep_registry=args.keep_registry)
+    with exclusive(args.command_line):
+        cluster.down(keep_registry=args.keep_registry)
+    return 0
+
+
+def _cmd_tools(args) -> int:
+    from . import tools  # noqa: PLC0415
+
+    tools.ensure(offline=config.detect_mode(True if args.offline else None).offline)
+    return 0
+
+
+def _cmd_mode(args) -> int:
+    print("offline" if config.detect_mode().offline else "online")
     return 0
 
 
@@ -45,8 +60,9 @@ def _cmd_kit(args) -> int:
 def _cmd_pipeline(args) -> int:
     from . import pipeline  # noqa: PLC0415
 
-    result = pipeline.run(args.repo, name=args.name, namespace=args.namespace, tag=args.tag,
-                          offline=True if args.offline else None, context=args.context)
+    with exclusive(args.command_line):
+        result = pipeline.run(args.repo, name=args.name, namespace=args.namespace, tag=args.tag,
+                              offline=True if args.offline else None, context=args.context)
     print(result.url)
     return 0
 
@@ -72,7 +88,8 @@ def _cmd_check(args) -> int:
 def _cmd_reset(args) -> int:
     from . import labs  # noqa: PLC0415
 
-    labs.reset(args.lab)
+    with exclusive(args.command_line):
+        labs.reset(args.lab)
     return 0
 
 
@@ -90,6 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     u.add_argument("--offline", action="store_true", help="use the offline kit's images (no registry access)")
     u.add_argument("--workers", type=int, default=0, help="worker nodes besides the control plane")
     u.add_argument("--retain", action="store_true", help="keep a half-made cluster for debugging")
+    u.add_argument("--recreate", action="store_true",
+                   help="delete and remake an existing cluster that differs or does not come back (its workloads are lost)")
     u.add_argument("--no-metrics-server", dest="metrics_server", action="store_false",
                    help="skip metrics-server (kubectl top and the HorizontalPodAutoscaler need it)")
     u.set_defaults(func=_cmd_up)
@@ -97,6 +116,14 @@ def build_parser() -> argparse.ArgumentParser:
     dn = sub.add_parser("down", help="delete the cluster and the registry")
     dn.add_argument("--keep-registry", action="store_true")
     dn.set_defaults(func=_cmd_down)
+
+    t = sub.add_parser("tools", help="install the pinned kind and kubectl into ~/.cache/kubelab/bin when missing")
+    t.add_argument("--offline", action="store_true", help="copy them from the offline kit instead of downloading")
+    t.set_defaults(func=_cmd_tools)
+
+    m = sub.add_parser("mode", help="print online or offline: the cluster's recorded mode, else KUBELAB_OFFLINE, "
+                                    "else a probe of Docker Hub")
+    m.set_defaults(func=_cmd_mode)
 
     k = sub.add_parser("kit", help="build the offline kit (offline-kit/build.sh)")
     k.add_argument("--force", action="store_true", help="rebuild every step")
@@ -125,6 +152,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.command_line = "labctl " + " ".join(sys.argv[1:] if argv is None else argv)
     if args.context:
         os.environ["KUBELAB_CONTEXT"] = args.context
     try:

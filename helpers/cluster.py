@@ -8,8 +8,6 @@ Ingress controller and metrics-server.
 from __future__ import annotations
 
 import copy
-import hashlib
-import json
 import ssl
 import tempfile
 import time
@@ -18,13 +16,13 @@ from datetime import datetime, timezone
 import requests
 import urllib3
 import yaml
-from docker.errors import NotFound
+from docker.errors import DockerException, NotFound
 
-from . import config, kube, registry
+from . import config, kube, record, registry
 from .docker_client import client
 from .errors import ClusterError, LabError, PortInUse
 from .ports import port_owner
-from .progress import Steps
+from .progress import Progress, Steps
 from .shell import run
 
 SYSTEM_MANIFESTS = [config.K8S_DIR / "system" / "traefik.yaml", config.K8S_DIR / "system" / "metrics-server.yaml"]
@@ -61,29 +59,6 @@ def kind_config(mode: config.Mode, workers: int = 0) -> dict:
     return cfg
 
 
-FINGERPRINT_FILE = "/kind/kubelab-config"
-
-
-def config_fingerprint(cfg: dict) -> str:
-    """A short hash of a kind config: a cluster made from another config is recreated, not reused."""
-    return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:12]
-
-
-def _control_plane():
-    return client().containers.get(f"{config.CLUSTER_NAME}-control-plane")
-
-
-def _node_fingerprint() -> str:
-    code, out = _control_plane().exec_run(["cat", FINGERPRINT_FILE])
-    return out.decode().strip() if code == 0 else ""
-
-
-def _write_fingerprint(fingerprint: str) -> None:
-    code, out = _control_plane().exec_run(["sh", "-c", f"echo {fingerprint} > {FINGERPRINT_FILE}"])
-    if code != 0:  # else every later `up` would recreate the cluster
-        raise ClusterError("could not record the kind config's fingerprint on the node", state=out.decode())
-
-
 def exists() -> bool:
     """True when kind knows the lab cluster. Twin: ``kind get clusters``"""
     out = run(["kind", "get", "clusters"], check=False).stdout
@@ -103,12 +78,14 @@ def _check_ports() -> None:
                              "then run `labctl up` again")
 
 
-def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, echo: bool = True,
-       timeout: float = 600, metrics_server: bool = True) -> Steps:
+def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, recreate: bool = False,
+       echo: bool = True, timeout: float = 600, metrics_server: bool = True) -> Steps:
     """Create (or re-check) the cluster, the registry, the Ingress controller (and metrics-server).
 
-    A cluster half-made by this call is deleted on failure unless ``retain``;
-    a cluster made from another kind config is recreated.
+    An existing cluster is never deleted unless ``recreate``: when it differs
+    from what ``up`` would make (mode, node image, nodes, kind config), or its
+    nodes do not come back after a Docker restart, ``up`` stops with what it saw
+    and the fix. A cluster half-made by this call is deleted on failure unless ``retain``.
 
     Twin: ``kind create cluster --config k8s/kind-cluster.yaml`` plus the registry and addon steps.
     """
@@ -118,32 +95,24 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, e
     try:
         with steps.step(f"mode: {'offline (kit images)' if mode.offline else 'online (public images)'}"):
             client()
+            cfg = kind_config(mode, workers)
+            want = record.wanted(mode, cfg)
+            present = exists()
+            # Judged before anything is touched: a cluster that differs stops `up` here.
+            why = _differences(want, recreate, mode, workers) if present else ""
         with steps.step("registry localhost:5001") as s:
             s.detail = registry.ensure(mode)
         with steps.step(f"kind cluster {config.CLUSTER_NAME}") as s:
-            reused = False
-            why = ""
-            cfg = kind_config(mode, workers)
-            fingerprint = config_fingerprint(cfg)
-            present = exists()
-            same_shape = present and len(node_containers()) == 1 + workers
-            if same_shape and _node_fingerprint() != fingerprint:
-                why = " (made from another kind config or kubelab version)"
-            elif same_shape:
-                try:
-                    s.detail = _reuse_nodes()
-                    reused = True
-                except ClusterError as err:
-                    # A node restarted after its engine stopped may not come back
-                    # (kind does not promise it): recreate, it is quick.
-                    why = f" (the old one did not come back: {err.what})"
-            if not reused:
+            if present and not why:
+                s.detail, why = _reuse_or_stop(want, recreate, mode, workers)
+            if not s.detail:
+                node_image = _node_image(mode)  # before anything is deleted
                 if present:
                     run(["kind", "delete", "cluster", "--name", config.CLUSTER_NAME])
                 _check_ports()
-                _create(mode, cfg, retain, timeout)
+                _create(cfg, node_image, retain, timeout)
                 created = True
-                _write_fingerprint(fingerprint)
+                record.write(want)
                 s.detail = f"created with {1 + workers} node(s){why}"
             kube.forget_clients()
         with steps.step("registry wired into the nodes") as s:
@@ -162,6 +131,77 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, e
                 print("✗ the half-made cluster was deleted (pass --retain to keep it for debugging)")
         raise
     return steps
+
+
+def _up_command(mode: config.Mode, workers: int) -> str:
+    return "labctl up" + (" --offline" if mode.offline else "") + (f" --workers {workers}" if workers else "")
+
+
+def _differences(want: dict, recreate: bool, mode: config.Mode, workers: int) -> str:
+    """"" when the existing cluster is what ``up`` would make. Otherwise, with
+    ``recreate``, why it will be remade; without, a ClusterError naming what differs."""
+    diffs = record.differences(record.read() or {}, want)
+    if not diffs:
+        return ""
+    if recreate:
+        return f" (the old one differed: {'; '.join(diffs)})"
+    raise ClusterError(f"the existing cluster {config.CLUSTER_NAME} differs from what `{_up_command(mode, workers)}` "
+                       "would make; it was left as it is",
+                       state="\n".join(f"  - {d}" for d in diffs),
+                       hint="run `labctl up` with the options the cluster was made with, or delete and remake it "
+                            f"(its workloads are lost): `{_up_command(mode, workers)} --recreate`")
+
+
+def _reuse_or_stop(want: dict, recreate: bool, mode: config.Mode, workers: int) -> tuple[str, str]:
+    """Bring the existing cluster's nodes back: returns (what was done, "").
+
+    When they do not come back: with ``recreate`` returns ("", why it will be
+    remade); without, a ClusterError with the fix. Nothing is deleted here.
+    """
+    name = config.CLUSTER_NAME
+    try:
+        detail = _reuse_nodes()
+    except ClusterError as err:
+        if recreate:
+            return "", f" (the old one did not come back: {err.what})"
+        raise ClusterError(f"the cluster {name}'s nodes did not come back after a restart; it was left as it is",
+                           state=err.render(),
+                           hint=f"restart them (`docker restart {name}-control-plane`, and any workers), then "
+                                f"`labctl up`; or remake it (its workloads are lost): "
+                                f"`{_up_command(mode, workers)} --recreate`") from err
+    if "format" not in (record.read() or {}):  # an old record that matched: store the full one
+        record.write(want)
+    return detail, ""
+
+
+def _node_image(mode: config.Mode) -> str:
+    """The node image, present locally (pulled online), checked before a cluster is deleted or made."""
+    image = mode.image(config.NODE_IMAGE_ONLINE)
+    try:
+        client().images.get(image)
+        return image
+    except NotFound:
+        pass
+    if mode.offline:
+        raise ClusterError(f"the offline kit's node image {image} is not built",
+                           hint="build the kit first: offline-kit/build.sh (about 15 minutes cold, minutes when cached)")
+    repository, _, digest = image.partition("@")
+    bar = Progress(f"pull {repository}", total=None)
+    layers: dict[str, bool] = {}
+    try:
+        for event in client().api.pull(f"{repository.split(':')[0]}@{digest}", stream=True, decode=True):
+            if event.get("id") and event.get("status"):
+                layers[event["id"]] = event["status"] in ("Pull complete", "Already exists")
+                bar.update(sum(layers.values()), f"{sum(layers.values())}/{len(layers)} layers", total=len(layers))
+            if event.get("error"):
+                raise ClusterError(f"pulling the node image {image} failed", state=event["error"],
+                                   hint="check the internet connection, or use the offline kit: labctl up --offline")
+    except DockerException as err:
+        raise ClusterError(f"pulling the node image {image} failed", state=str(err)[:400],
+                           hint="check the internet connection, or use the offline kit: labctl up --offline") from err
+    finally:
+        bar.close()
+    return image
 
 
 def _wire_registry() -> str:
@@ -232,15 +272,7 @@ def _surviving_restarts(work, what: str, echo: bool, attempts: int = 3):
                       flush=True)
 
 
-def _create(mode: config.Mode, cfg: dict, retain: bool, timeout: float) -> None:
-    node_image = mode.image(config.NODE_IMAGE_ONLINE)
-    if mode.offline:
-        try:
-            client().images.get(node_image)
-        except NotFound:
-            raise ClusterError(f"the offline kit's node image {node_image} is not built",
-                               hint="build the kit first: offline-kit/build.sh (about 15 minutes cold, "
-                                    "minutes when cached)") from None
+def _create(cfg: dict, node_image: str, retain: bool, timeout: float) -> None:
     with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as f:
         yaml.safe_dump(cfg, f)
     args = ["kind", "create", "cluster", "--name", config.CLUSTER_NAME, "--config", f.name,
@@ -257,7 +289,7 @@ def _reuse_nodes() -> str:
     A node the engine has just (re)started is "running" long before its API
     server listens: its published port accepts TCP and then closes the TLS
     handshake. So the wait happens on every reuse, not only after a start.
-    Raises ClusterError when the cluster does not come back; ``up`` then recreates it.
+    Raises ClusterError when the cluster does not come back.
     """
     nodes = node_containers()
     stopped = [c for c in nodes if c.status != "running"]

@@ -91,15 +91,31 @@ def registry_reachable(host: str = "registry-1.docker.io", timeout: float = 3.0)
 
 
 def detect_mode(offline: bool | None = None) -> Mode:
-    """The mode: explicit, else ``KUBELAB_OFFLINE=1``, else offline when Docker Hub is unreachable."""
+    """The mode: explicit, else ``KUBELAB_OFFLINE=0/1``, else the one the cluster was made in,
+    else offline when Docker Hub is unreachable.
+
+    The cluster's recorded mode comes before the probe, so a network blip cannot
+    flip an existing cluster's mode.
+    """
     if offline is None:
         env = os.environ.get("KUBELAB_OFFLINE")
-        offline = env == "1" if env in ("0", "1") else not registry_reachable()
+        if env in ("0", "1"):
+            offline = env == "1"
+        else:
+            from .record import recorded_mode  # noqa: PLC0415 - record needs Docker, config must not
+
+            recorded = recorded_mode()
+            offline = recorded.offline if recorded else not registry_reachable()
     return Mode(offline=bool(offline))
 
 
-def kit_bin(name: str) -> str | None:
-    """The path of ``kind`` or ``kubectl``: PATH first, then the offline kit."""
+def tool_path(name: str) -> str | None:
+    """The path of ``kind`` or ``kubectl``: the pinned one in the user's tool folder, then PATH, then the kit."""
+    from .tools import user_bin  # noqa: PLC0415 - tools imports config
+
+    pinned = user_bin() / name
+    if pinned.exists():
+        return str(pinned)
     found = shutil.which(name)
     if found:
         return found

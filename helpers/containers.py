@@ -59,11 +59,14 @@ def start(image: str, name: str, *, lab: str | None = None, ports: dict | None =
           command: list[str] | None = None, env: dict | None = None, memory: str | None = None):
     """Start a long-running container (replacing one of the same name).
 
-    ``ports`` maps the container's port to the host's: ``{"8080/tcp": 8089}``.
+    ``ports`` maps the container's port to the host's: ``{"8080/tcp": 8089}``. A bare
+    host port is published on 127.0.0.1 only, so a lab app is not reachable from the
+    learner's network (plain ``docker run -p 8089:8080`` would publish it on 0.0.0.0).
 
-    Twin: ``docker run -d --name NAME -p 8089:8080 [--memory 64m] IMAGE``
+    Twin: ``docker run -d --name NAME -p 127.0.0.1:8089:8080 [--memory 64m] IMAGE``
     """
     remove(name)
+    ports = {inside: ("127.0.0.1", host) if isinstance(host, int) else host for inside, host in (ports or {}).items()}
     return client().containers.run(image, command, name=name, detach=True, labels=config.labels(lab), ports=ports,
                                    environment=env, mem_limit=memory, memswap_limit=memory)
 

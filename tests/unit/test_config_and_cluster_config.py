@@ -69,11 +69,26 @@ def test_api_server_routes_to_aggregated_api_endpoints_in_both_modes():
         assert args["enable-aggregator-routing"] == "true"
 
 
-def test_config_fingerprint_changes_with_the_config():
-    a = cluster.config_fingerprint(cluster.kind_config(config.Mode(offline=True)))
-    b = cluster.config_fingerprint(cluster.kind_config(config.Mode(offline=True), workers=1))
-    assert a != b and len(a) == 12
-    assert a == cluster.config_fingerprint(cluster.kind_config(config.Mode(offline=True)))
+def test_record_names_each_difference_and_reads_old_records():
+    from helpers import record
+
+    offline = config.Mode(offline=True)
+    want = record.wanted(offline, cluster.kind_config(offline))
+    assert record.differences(want, want) == []
+    two_workers = record.wanted(offline, cluster.kind_config(offline, workers=2))
+    assert record.differences(two_workers, want) == ["it has 3 node(s), `up` would make 1"]
+    online = record.wanted(config.Mode(offline=False), cluster.kind_config(config.Mode(offline=False)))
+    diffs = record.differences(online, want)
+    assert diffs[0] == "made online, `up` would make it offline"
+    assert diffs[1].startswith("node image kindest/node:") and diffs[1].endswith("kubelab.local/kit/node:v"
+                                                                                 + config.KIT["K8S_VERSION"])
+    assert diffs[2] == "its kind config differs in kubeadmConfigPatches"
+    # A record written before format 2 held only a hash of the kind config.
+    old = {"fingerprint": record.fingerprint(want["config"])}
+    assert record.differences(old, want) == []
+    assert record.differences({"fingerprint": "0123456789ab"}, want) == [
+        "it was made from another kind config or kubelab version (an old record, no details)"]
+    assert record.differences({}, want) == ["its node carries no kubelab record (made by hand, or by another tool)"]
 
 
 def test_transport_errors_are_told_apart_from_answers():
