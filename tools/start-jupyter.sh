@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Opens kubelab in JupyterLab: `./lab.sh start [ARGS...]` ends here after its set-up
+# (Docker, Python venv, cluster); ARGS go on to `jupyter lab` (e.g. --no-browser --port=8899).
+#
+# - server root: the repository, so notebooks/, labs/ and labs/solutions/ all open;
+# - first start: lesson 00 with a terminal beside it (jupyter/workspace.json, imported
+#   only when the learner has no default workspace yet: a later start keeps their layout);
+# - no pop-up to dismiss (jupyter/overrides.json answers JupyterLab's news question);
+# - the terminal is `bash --rcfile jupyter/bashrc -i`: kind, kubectl, docker and the
+#   venv stay on PATH (a login shell would read /etc/profile, which resets PATH);
+# - the kubectl context of the lab cluster is selected when it exists.
+# Nothing is written into the repository: workspaces and user settings stay in
+# JupyterLab's own folders (~/.jupyter/lab, or JUPYTERLAB_WORKSPACES_DIR/JUPYTERLAB_SETTINGS_DIR).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+repo=$(pwd)
+venv=${KUBELAB_VENV:-$repo/.venv}
+context="kind-${KUBELAB_CLUSTER:-kubelab}"
+
+say() { printf '%s\n' "$*"; }
+die() { printf 'ERROR: %s\nHint: %s\n' "$1" "$2" >&2; exit 1; }
+
+jupyter="$venv/bin/jupyter"
+[ -x "$jupyter" ] || die "JupyterLab is not installed in $venv" "run ./lab.sh start (it installs the Python environment)"
+case ":$PATH:" in *":$venv/bin:"*) ;; *) PATH="$venv/bin:$PATH" ;; esac
+
+# JupyterLab reads setting overrides from its application settings folder (the venv's
+# share/jupyter/lab/settings, LabApp.app_settings_dir); copied only when it changed.
+app_settings=$("$venv/bin/python" -c 'from jupyterlab.commands import get_app_dir; print(get_app_dir())')/settings
+if ! cmp -s jupyter/overrides.json "$app_settings/overrides.json"; then
+  mkdir -p "$app_settings"
+  cp jupyter/overrides.json "$app_settings/overrides.json"
+fi
+
+# The default workspace (what /lab shows): ours only the first time.
+if ! "$venv/bin/python" - <<'PY'
+from pathlib import Path
+from jupyterlab.commands import get_workspaces_dir
+from jupyterlab_server.workspaces_handler import slugify
+raise SystemExit(0 if (Path(get_workspaces_dir()) / f"{slugify('default')}.jupyterlab-workspace").exists() else 1)
+PY
+then
+  "$jupyter" lab workspaces import jupyter/workspace.json >/dev/null 2>&1 \
+    || say "(could not import the default workspace: JupyterLab opens with its launcher)"
+fi
+
+if command -v kubectl >/dev/null && kubectl config get-contexts -o name 2>/dev/null | grep -qx "$context"; then
+  kubectl config use-context "$context" >/dev/null
+  say "✓ kubectl context: $context (the lab cluster)"
+else
+  say "… no kubectl context $context yet (the cluster is not up: labctl up); kubectl keeps its current context"
+fi
+
+args=()
+if [ "$(id -u)" = 0 ] && [[ " $* " != *" --allow-root "* ]]; then
+  say "… running as root: passing --allow-root (JupyterLab refuses root otherwise; its notebooks and terminals run as root too)"
+  args+=(--allow-root)
+fi
+
+# The lab terminal: the PATH of this start (venv, kind, kubectl first) comes back in
+# jupyter/bashrc after the learner's own ~/.bashrc.
+export KUBELAB_PATH=$PATH
+shell="$(command -v bash) --rcfile $(printf '%q' "$repo/jupyter/bashrc") -i"
+exec "$jupyter" lab --ServerApp.root_dir="$repo" "--ServerApp.terminado_settings=shell_command=$shell" "${args[@]}" "$@"
