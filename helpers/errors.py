@@ -33,6 +33,21 @@ class LabError(Exception):
         self.what, self.state, self.hint, self.docs = what, state.rstrip(), hint, docs
         super().__init__(self.render())
 
+    def add_cleanup_note(self, note: str) -> None:
+        """Add what the cleanup after this error did (or failed to do): the error stays the
+        one reported, the note follows its state.
+
+        >>> e = DeployFailed("rollout failed", state="pod/x: CrashLoopBackOff", hint="read the logs")
+        >>> e.add_cleanup_note("rolled back: deployment/x is at revision 1 again")
+        >>> print(e)
+        rollout failed
+        pod/x: CrashLoopBackOff
+        rolled back: deployment/x is at revision 1 again
+        Hint: read the logs
+        """
+        self.state = f"{self.state}\n{note}".strip()
+        self.args = (self.render(),)
+
     def render(self) -> str:
         lines = [self.what]
         if self.state:
@@ -81,6 +96,10 @@ class ClusterError(LabError):
 
 class DeployFailed(LabError):
     """A rollout did not become ready, or the URL did not answer."""
+
+
+class WaitTimedOut(LabError):
+    """A wait ran out of time; its state is what was seen last (see :mod:`helpers.waiting`)."""
 
 
 class PortInUse(LabError):

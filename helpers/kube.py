@@ -7,7 +7,9 @@ default is the lab's kind cluster (``kind-kubelab``).
 
 from __future__ import annotations
 
+import copy
 import os
+import re
 import subprocess
 import time
 from pathlib import Path
@@ -22,11 +24,12 @@ from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import NotFoundError, ResourceNotFoundError
 from kubernetes.stream import stream
 
-from . import config
+from . import config, waiting
 from .errors import ClusterError, DeployFailed, ManifestInvalid
 
 FIELD_MANAGER = "kubelab"
 _clients: dict[tuple[str, bool], k8s.ApiClient] = {}
+_dynamic: dict[str, DynamicClient] = {}
 
 
 def retry_policy() -> urllib3.Retry:
@@ -84,10 +87,15 @@ def api(context: str | None = None, *, retry: bool = True) -> k8s.ApiClient:
 def forget_clients() -> None:
     """Drop cached clients (after a cluster is recreated its certificates change)."""
     _clients.clear()
+    _dynamic.clear()
 
 
 def dynamic(context: str | None = None) -> DynamicClient:
-    return DynamicClient(api(context))
+    """The dynamic client for the context (cached: building one reads the API discovery)."""
+    name = context_name(context)
+    if name not in _dynamic:
+        _dynamic[name] = DynamicClient(api(context))
+    return _dynamic[name]
 
 
 def core(context: str | None = None, *, retry: bool = True) -> k8s.CoreV1Api:
@@ -121,12 +129,35 @@ def load_docs(source: str | Path | Iterable[dict]) -> list[dict]:
         files = sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")) if path.is_dir() else [path]
         docs: list[dict] = []
         for f in files:
-            docs.extend(_parse(f.read_text(), str(f)))
+            docs.extend(_parse(_read_text(f), str(f)))
         return docs
     return _parse(str(source), "<string>")
 
 
+# Helm/Go template actions ({{ .Values.x }}, {{- if }}, {{ include }}); a `{{ $labels }}` in a
+# ConfigMap's text (an alert template) is data, not a template of this file.
+_TEMPLATE = re.compile(r"\{\{-?\s*(\.|(if|range|with|include|template|end|else|define|toYaml|required|default)\b)")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = path.read_bytes()[:err.start].count(b"\n") + 1
+        raise ManifestInvalid(f"{path}:{line} is not UTF-8 text", [f"byte {err.object[err.start:err.start + 1]!r} "
+                                                                  f"at offset {err.start}"],
+                              hint="save the file as UTF-8 (most editors: File > Save with encoding); "
+                                   "Kubernetes reads YAML as UTF-8 only") from None
+
+
 def _parse(text: str, origin: str) -> list[dict]:
+    template = next((n for n, line in enumerate(text.splitlines(), 1)
+                     if _TEMPLATE.search(line) and not line.lstrip().startswith("#")), None)
+    if template is not None:
+        raise ManifestInvalid(f"{origin}:{template} is a Helm/Go template, not a Kubernetes object",
+                              [text.splitlines()[template - 1].strip()[:120]],
+                              hint="the pipeline applies plain YAML: render the chart first "
+                                   "(`helm template . > k8s/app.yaml`) or write the values in")
     try:
         docs = [d for d in yaml.safe_load_all(text) if d]
     except yaml.YAMLError as err:
@@ -139,7 +170,14 @@ def _parse(text: str, origin: str) -> list[dict]:
             raise ManifestInvalid(f"{origin} holds a document that is not a Kubernetes object",
                                   [f"missing apiVersion/kind in: {str(d)[:80]}"],
                                   hint="every document needs apiVersion, kind and metadata.name")
-    return docs
+    # kubectl unwraps `kind: List` (and `kind: DeploymentList`, ...): so do we, item by item.
+    flat: list[dict] = []
+    for d in docs:
+        if d["kind"].endswith("List") and isinstance(d.get("items"), list):
+            flat.extend(_parse(yaml.safe_dump_all(d["items"]), f"{origin} ({d['kind']})") if d["items"] else [])
+        else:
+            flat.append(d)
+    return flat
 
 
 # --- verbs ---------------------------------------------------------------------
@@ -215,6 +253,68 @@ _DEFAULT_VERSIONS = {"deployment": "apps/v1", "deploy": "apps/v1", "replicaset":
                      "apiservice": "apiregistration.k8s.io/v1"}
 
 
+def live(doc: dict, namespace: str | None = None, *, context: str | None = None) -> dict | None:
+    """The live version of the object ``doc`` describes (same kind, name, namespace), or None.
+
+    Twin: ``kubectl get -f FILE -o yaml``
+    """
+    dyn = dynamic(context)
+    res = _resource(dyn, doc)
+    meta = doc.get("metadata") or {}
+    ns = (meta.get("namespace") or namespace or "default") if res.namespaced else None
+    try:
+        return res.get(name=meta["name"], namespace=ns).to_dict()
+    except NotFoundError:
+        return None
+
+
+# What the API server owns or the controllers write: never put back from a saved copy.
+_SERVER_FIELDS = ("uid", "resourceVersion", "generation", "creationTimestamp", "managedFields", "selfLink")
+_CONTROLLER_ANNOTATIONS = ("deployment.kubernetes.io/revision", "deployment.kubernetes.io/revision-history",
+                           "deployment.kubernetes.io/desired-replicas", "deployment.kubernetes.io/max-replicas")
+
+
+def _content(obj: dict) -> dict:
+    """What a learner's file decides in an object: labels, annotations and every field but
+    metadata and status (spec, data, rules ...), minus what controllers write."""
+    meta = obj.get("metadata") or {}
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k not in _CONTROLLER_ANNOTATIONS}
+    body = {k: v for k, v in obj.items() if k not in ("metadata", "status", "apiVersion", "kind")}
+    return {"labels": meta.get("labels") or {}, "annotations": annotations, **body}
+
+
+def put_back(saved: dict, *, context: str | None = None) -> bool:
+    """Replace an object with a saved live version of it (from :func:`live`): labels,
+    annotations and every field (spec, data, ...) as they were, whole, not merged.
+    Returns False when it already is so (nothing written).
+
+    Twin: ``kubectl replace -f SAVED.yaml`` (of ``kubectl get -o yaml`` taken before)
+    """
+    dyn = dynamic(context)
+    res = _resource(dyn, saved)
+    meta = saved["metadata"]
+    for _attempt in range(3):
+        current = res.get(name=meta["name"], namespace=meta.get("namespace")).to_dict()
+        if _content(current) == _content(saved):
+            return False
+        body = copy.deepcopy({k: v for k, v in saved.items() if k != "status"})
+        body_meta = body["metadata"]
+        for key in _SERVER_FIELDS:
+            body_meta.pop(key, None)
+        body_meta["resourceVersion"] = current["metadata"]["resourceVersion"]
+        keep = {k: v for k, v in (current["metadata"].get("annotations") or {}).items() if k in _CONTROLLER_ANNOTATIONS}
+        body_meta["annotations"] = {**{k: v for k, v in (body_meta.get("annotations") or {}).items()
+                                       if k not in _CONTROLLER_ANNOTATIONS}, **keep}
+        try:
+            res.replace(body=body, namespace=meta.get("namespace"), field_manager=FIELD_MANAGER)
+            return True
+        except ApiException as err:
+            if err.status != 409:  # 409: changed since read (a controller's status write): read again
+                raise
+    raise ClusterError(f"{saved['kind']}/{meta['name']} kept changing while being put back",
+                       hint="something else writes to it: `kubectl get events`")
+
+
 def hpa_cpu(hpa: dict) -> int | None:
     """The CPU use a HorizontalPodAutoscaler last measured, in % of its pods' CPU request;
     None before its first measurement. Twin: the TARGETS column of ``kubectl get hpa``
@@ -234,9 +334,10 @@ def hpa_cpu(hpa: dict) -> int | None:
 
 def delete(source: str | Path | Iterable[dict], namespace: str | None = None, *, context: str | None = None,
            wait: bool = False, timeout: float = 120) -> list[str]:
-    """Delete the objects a manifest describes (missing ones are fine).
+    """Delete the objects a manifest describes (missing ones are fine); with ``wait``,
+    watch until each is gone.
 
-    Twin: ``kubectl delete -f FILE --ignore-not-found``
+    Twin: ``kubectl delete -f FILE --ignore-not-found [--wait]``
     """
     dyn = dynamic(context)
     deleted = []
@@ -256,18 +357,47 @@ def delete(source: str | Path | Iterable[dict], namespace: str | None = None, *,
             res = _resource(dyn, doc)
             meta = doc.get("metadata", {})
             ns = (meta.get("namespace") or namespace or "default") if res.namespaced else None
-            while time.monotonic() < deadline:
-                try:
-                    res.get(name=meta["name"], namespace=ns)
-                    time.sleep(0.5)
-                except NotFoundError:
-                    break
+            waiting.watch(waiting.Source("gone", res, dyn, ns, name=meta["name"]),
+                          lambda view: True if not view["gone"] else None,
+                          timeout=max(deadline - time.monotonic(), 1), what=f"deleting {doc['kind']}/{meta['name']}",
+                          seen=lambda view, ns=ns: _deleting_state(view["gone"], ns, context),
+                          hint="an object held by a finalizer stays until its controller lets go: "
+                               "`kubectl get KIND NAME -o yaml` shows `finalizers`")
     return deleted
 
 
-def ensure_namespace(name: str, *, context: str | None = None, lab: str | None = None) -> None:
-    """Create the namespace if missing. Twin: ``kubectl create namespace NAME``"""
-    apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}], context=context, lab=lab)
+def _deleting_state(objects: dict, namespace: str | None, context: str | None) -> str:
+    lines = []
+    for name, obj in objects.items():
+        meta = obj.get("metadata") or {}
+        lines.append(f"{obj.get('kind', '?')}/{name}: deletion requested {meta.get('deletionTimestamp') or 'no'}, "
+                     f"finalizers {meta.get('finalizers') or []}, phase {(obj.get('status') or {}).get('phase', '-')}")
+        if namespace:
+            lines.extend("event: " + e for e in events(namespace, name, context=context))
+    return "\n".join(lines)
+
+
+#: Pod Security admission for namespaces the lab deploys learners' files into: ``baseline``
+#: is enforced (no privileged, hostPath, host network/PID/IPC, hostPort: nothing from a
+#: cloned repository gets root on the host), ``restricted`` only warns.
+POD_SECURITY = {"pod-security.kubernetes.io/enforce": "baseline",
+                "pod-security.kubernetes.io/enforce-version": "latest",
+                "pod-security.kubernetes.io/warn": "restricted",
+                "pod-security.kubernetes.io/warn-version": "latest"}
+_SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", config.SYSTEM_NAMESPACE)
+
+
+def ensure_namespace(name: str, *, context: str | None = None, lab: str | None = None) -> bool:
+    """Create the namespace if missing, with the Pod Security labels of :data:`POD_SECURITY`
+    (system namespaces excepted); returns True when this call created it.
+
+    Twin: ``kubectl create namespace NAME && kubectl label namespace NAME pod-security.kubernetes.io/enforce=baseline ...``
+    """
+    existed = get("namespace", name, None, context=context) is not None
+    labels = {} if name in _SYSTEM_NAMESPACES else dict(POD_SECURITY)
+    apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}],
+          context=context, lab=lab)
+    return not existed
 
 
 def delete_namespace(name: str, *, context: str | None = None, wait: bool = True, timeout: float = 180) -> None:
@@ -278,29 +408,34 @@ def delete_namespace(name: str, *, context: str | None = None, wait: bool = True
 
 def wait(obj: str, condition: str = "condition=Available", *, namespace: str = "default", timeout: float = 180,
          context: str | None = None) -> dict:
-    """Wait until ``obj`` (``kind/name``) meets ``condition``; returns the object.
+    """Watch ``obj`` (``kind/name``) until it meets ``condition``; returns the object.
 
     Conditions: ``condition=Ready|Available|...`` (status.conditions), ``delete``.
 
     Twin: ``kubectl wait --for=condition=Available deployment/NAME --timeout=180s``
     """
     kind, _, name = obj.partition("/")
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = get(kind, name, namespace, context=context)
-        if condition == "delete":
-            if last is None:
-                return {}
-        elif last is not None:
-            want = condition.split("=", 1)[1]
-            for cond in (last.get("status") or {}).get("conditions") or []:
-                if cond.get("type") == want and cond.get("status") == "True":
-                    return last
-        time.sleep(1)
-    state = diagnose(kind, name, namespace, context=context) if last else f"{obj} does not exist"
-    raise DeployFailed(f"{obj} did not reach {condition} within {timeout:.0f}s", state=state,
-                       hint=hint_for(state))
+    res = dynamic(context).resources.get(api_version=_DEFAULT_VERSIONS.get(kind.lower(), "v1"),
+                                         kind=_KINDS.get(kind.lower(), kind))
+    ns = namespace if res.namespaced else None
+    want = condition.split("=", 1)[1] if condition != "delete" else None
+
+    def met(view: dict) -> dict | None:
+        found = view["obj"].get(name)
+        if want is None:
+            return {} if found is None else None
+        if found is not None and any(c.get("type") == want and c.get("status") == "True"
+                                     for c in (found.get("status") or {}).get("conditions") or []):
+            return found
+        return None
+
+    def seen(view: dict) -> str:
+        if not view["obj"]:
+            return f"{obj} does not exist"
+        return diagnose(kind, name, namespace, context=context) or waiting._summary(view)  # noqa: SLF001
+
+    return waiting.watch(waiting.Source("obj", res, dynamic(context), ns, name=name), met, timeout=timeout,
+                         what=f"{obj} reaching {condition}", seen=seen, hint=hint_for, error=DeployFailed)
 
 
 def pods(namespace: str = "default", selector: str | None = None, *, context: str | None = None) -> list[k8s.V1Pod]:
@@ -355,59 +490,235 @@ def scale(deployment: str, replicas: int, namespace: str = "default", *, context
     apps(context).patch_namespaced_deployment_scale(deployment, namespace, {"spec": {"replicas": replicas}})
 
 
-def rollout_status(deployment: str, namespace: str = "default", *, timeout: float = 180,
-                   context: str | None = None, progress: Callable[[dict], None] | None = None) -> dict:
-    """Wait for a Deployment's rollout to finish, as ``kubectl rollout status`` judges it.
+REVISION = "deployment.kubernetes.io/revision"
+#: Pod states that waiting does not heal: the kubelet retries them forever, with backoff.
+UNHEALABLE = ("CrashLoopBackOff", "ImagePullBackOff", "ErrImagePull", "InvalidImageName",
+              "CreateContainerConfigError")
 
-    ``progress`` is called about once a second with ``want``, ``updated``,
-    ``available`` and ``pods`` (old ones included), for a live view.
+
+def rollout_state(dep: dict) -> tuple[str, str]:
+    """Where a Deployment's rollout stands, judged as ``kubectl rollout status`` judges it:
+    from its status and conditions only (``observedGeneration``, ``updatedReplicas``,
+    ``replicas``, ``availableReplicas``, ``ProgressDeadlineExceeded``), never by
+    counting pods, so failed, evicted or stray pods matching the selector cannot
+    hold it up. Returns ``("done"|"waiting"|"failed", message)``.
+
+    >>> dep = {"metadata": {"name": "web", "generation": 2}, "spec": {"replicas": 2},
+    ...        "status": {"observedGeneration": 2, "replicas": 3, "updatedReplicas": 2, "availableReplicas": 2}}
+    >>> rollout_state(dep)
+    ('waiting', 'deployment/web: 1 old replica(s) are pending termination')
+    >>> dep["status"]["replicas"] = 2
+    >>> rollout_state(dep)
+    ('done', 'deployment/web successfully rolled out')
+    """
+    meta, spec, st = dep.get("metadata") or {}, dep.get("spec") or {}, dep.get("status") or {}
+    name = f"deployment/{meta.get('name')}"
+    if (st.get("observedGeneration") or 0) < (meta.get("generation") or 0):
+        return "waiting", f"{name}: waiting for the controller to see the new spec"
+    for cond in st.get("conditions") or []:
+        if cond.get("type") == "Progressing" and cond.get("reason") == "ProgressDeadlineExceeded":
+            return "failed", f"{name} exceeded its progress deadline: {cond.get('message', '')}"
+        if cond.get("type") == "ReplicaFailure" and cond.get("status") == "True":
+            return "failed", f"{name} cannot create pods: {cond.get('message', '')}"
+    want = spec.get("replicas", 1)
+    updated, replicas = st.get("updatedReplicas") or 0, st.get("replicas") or 0
+    available = st.get("availableReplicas") or 0
+    if updated < want:
+        return "waiting", f"{name}: {updated} of {want} new replicas have been updated"
+    if replicas > updated:
+        return "waiting", f"{name}: {replicas - updated} old replica(s) are pending termination"
+    if available < updated:
+        return "waiting", f"{name}: {available} of {updated} updated replicas are available"
+    return "done", f"{name} successfully rolled out"
+
+
+def unhealable(pod: dict) -> str | None:
+    """Why a pod will not become Ready however long one waits, or None.
+
+    >>> unhealable({"metadata": {"name": "web-1"}, "status": {"containerStatuses": [
+    ...     {"name": "web", "state": {"waiting": {"reason": "CrashLoopBackOff", "message": "back-off 10s"}}}]}})
+    'pod/web-1 container web: CrashLoopBackOff (back-off 10s)'
+    >>> unhealable({"metadata": {"name": "web-2"}, "status": {"conditions": [
+    ...     {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": "0/1 nodes"}]}})
+    'pod/web-2: Unschedulable (0/1 nodes)'
+    >>> unhealable({"metadata": {"name": "web-3"}, "status": {"phase": "Running"}}) is None
+    True
+    """
+    name = f"pod/{(pod.get('metadata') or {}).get('name')}"
+    st = pod.get("status") or {}
+    for cs in (st.get("initContainerStatuses") or []) + (st.get("containerStatuses") or []):
+        waiting_ = (cs.get("state") or {}).get("waiting") or {}
+        if waiting_.get("reason") in UNHEALABLE:
+            message = f" ({waiting_['message'][:200]})" if waiting_.get("message") else ""
+            return f"{name} container {cs.get('name')}: {waiting_['reason']}{message}"
+        for state in (cs.get("state") or {}, cs.get("lastState") or {}):
+            if ((state.get("terminated") or {}).get("reason")) == "OOMKilled":
+                return f"{name} container {cs.get('name')}: OOMKilled (it used more memory than its limit)"
+    for cond in st.get("conditions") or []:
+        if cond.get("type") == "PodScheduled" and cond.get("reason") == "Unschedulable":
+            return f"{name}: Unschedulable ({cond.get('message', '')[:200]})"
+    return None
+
+
+def new_pods(dep: dict, replicasets: list[dict], pods_: list[dict]) -> list[dict]:
+    """The pods of a Deployment's current ReplicaSet (the one at its revision), not old
+    versions' pods nor strays that only match the selector.
+
+    >>> dep = {"metadata": {"uid": "d", "annotations": {REVISION: "2"}}}
+    >>> rs = [{"metadata": {"name": "web-a", "uid": "a", "ownerReferences": [{"uid": "d"}],
+    ...                     "annotations": {REVISION: "1"}}},
+    ...       {"metadata": {"name": "web-b", "uid": "b", "ownerReferences": [{"uid": "d"}],
+    ...                     "annotations": {REVISION: "2"}}}]
+    >>> pods_ = [{"metadata": {"name": n, "ownerReferences": [{"uid": u}]}} for n, u in (("p1", "a"), ("p2", "b"))]
+    >>> [p["metadata"]["name"] for p in new_pods(dep, rs, pods_)]
+    ['p2']
+    """
+    meta = dep.get("metadata") or {}
+    revision = (meta.get("annotations") or {}).get(REVISION)
+    current = {(r.get("metadata") or {}).get("uid") for r in replicasets
+               if any(o.get("uid") == meta.get("uid") for o in (r.get("metadata") or {}).get("ownerReferences") or [])
+               and ((r.get("metadata") or {}).get("annotations") or {}).get(REVISION) == revision}
+    return [p for p in pods_ if any(o.get("uid") in current for o in (p.get("metadata") or {}).get("ownerReferences") or [])]
+
+
+def old_pods(dep: dict, replicasets: list[dict], pods_: list[dict]) -> list[dict]:
+    """The pods of a Deployment's earlier versions still running or shutting down (not
+    the ones that failed or were evicted: those stay until garbage-collected).
+
+    >>> dep = {"metadata": {"uid": "d", "annotations": {REVISION: "2"}}}
+    >>> rs = [{"metadata": {"uid": "a", "ownerReferences": [{"uid": "d"}], "annotations": {REVISION: "1"}}}]
+    >>> pods_ = [{"metadata": {"name": "p1", "ownerReferences": [{"uid": "a"}]}, "status": {"phase": "Running"}},
+    ...          {"metadata": {"name": "p2", "ownerReferences": [{"uid": "a"}]}, "status": {"phase": "Failed"}},
+    ...          {"metadata": {"name": "stray"}, "status": {"phase": "Running"}}]
+    >>> [p["metadata"]["name"] for p in old_pods(dep, rs, pods_)]
+    ['p1']
+    """
+    meta = dep.get("metadata") or {}
+    revision = (meta.get("annotations") or {}).get(REVISION)
+    older = {(r.get("metadata") or {}).get("uid") for r in replicasets
+             if any(o.get("uid") == meta.get("uid") for o in (r.get("metadata") or {}).get("ownerReferences") or [])
+             and ((r.get("metadata") or {}).get("annotations") or {}).get(REVISION) != revision}
+    return [p for p in pods_ if (p.get("status") or {}).get("phase") not in ("Failed", "Succeeded")
+            and any(o.get("uid") in older for o in (p.get("metadata") or {}).get("ownerReferences") or [])]
+
+
+def rollout_status(deployment: str, namespace: str = "default", *, timeout: float = 180,
+                   context: str | None = None, progress: Callable[[dict], None] | None = None,
+                   settled: bool = True) -> dict:
+    """Watch a Deployment's rollout until it finishes, as ``kubectl rollout status`` judges it
+    (:func:`rollout_state`); returns ``replicas`` and ``revision``.
+
+    ``settled`` (the default, for lessons) also waits until the earlier versions' pods
+    have exited (:func:`old_pods`), so that every answer afterwards comes from the new
+    version and ``kubectl get pods`` lists only new pods; ``settled=False`` returns
+    when kubectl does (the pipeline, which then waits for the new version's answer).
+
+    Fails fast: a new pod in a state that waiting will not heal (:func:`unhealable`:
+    CrashLoopBackOff, ImagePullBackOff, OOMKilled, CreateContainerConfigError,
+    Unschedulable), a ``ReplicaFailure`` (pods refused, e.g. by Pod Security) or
+    ``ProgressDeadlineExceeded`` ends the wait at once with the diagnosis.
+
+    ``progress`` is called on every change with ``want``, ``updated``, ``available``
+    and ``pods`` (the pods of every version, old ones included), for a live view.
 
     Twin: ``kubectl rollout status deployment/NAME --timeout=180s``
     """
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        dep = apps(context).read_namespaced_deployment(deployment, namespace)
-        st, want = dep.status, dep.spec.replicas
-        done = ((st.observed_generation or 0) >= dep.metadata.generation and (st.updated_replicas or 0) == want
-                and (st.replicas or 0) == want and (st.available_replicas or 0) == want)
-        # kubectl stops here; we also wait for the old pods to be gone, so that
-        # "rolled out" means every answer now comes from the new version.
-        sel = label_selector(dep.spec.selector.match_labels)
-        now = len(pods(namespace, sel, context=context))
+    dyn = dynamic(context)
+    first = get("deployment", deployment, namespace, context=context)
+    if first is None:
+        raise DeployFailed(f"deployment/{deployment} does not exist in namespace {namespace}",
+                           hint=f"apply it first; `kubectl get deployments -n {namespace}` lists what is there")
+    selector = label_selector(first["spec"]["selector"].get("matchLabels") or {})
+    sources = [waiting.Source("deployment", _resource(dyn, first), dyn, namespace, name=deployment),
+               waiting.Source("replicasets", dyn.resources.get(api_version="apps/v1", kind="ReplicaSet"), dyn,
+                              namespace, selector=selector),
+               waiting.Source("pods", dyn.resources.get(api_version="v1", kind="Pod"), dyn, namespace,
+                              selector=selector)]
+
+    def judge(view: dict) -> dict | None:
+        dep = view["deployment"].get(deployment)
+        if dep is None:
+            raise DeployFailed(f"deployment/{deployment} was deleted during its rollout",
+                               hint="something else deleted it: `kubectl get events` names who")
+        st, want = dep.get("status") or {}, (dep.get("spec") or {}).get("replicas", 1)
         if progress:
-            progress({"want": want, "updated": st.updated_replicas or 0, "available": st.available_replicas or 0,
-                      "pods": now})
-        if done and now <= want:
-            return {"replicas": want, "revision": dep.metadata.annotations.get("deployment.kubernetes.io/revision")}
-        for cond in st.conditions or []:
-            if cond.type == "Progressing" and cond.reason == "ProgressDeadlineExceeded":
-                deadline = 0
-        time.sleep(1)
-    state = diagnose("deployment", deployment, namespace, context=context)
-    raise DeployFailed(f"deployment/{deployment} did not finish rolling out within {timeout:.0f}s",
-                       state=state, hint=hint_for(state))
+            progress({"want": want, "updated": st.get("updatedReplicas") or 0,
+                      "available": st.get("availableReplicas") or 0, "pods": st.get("replicas") or 0})
+        verdict, message = rollout_state(dep)
+        if verdict == "done" and not (settled and old_pods(dep, list(view["replicasets"].values()),
+                                                           list(view["pods"].values()))):
+            return {"replicas": want, "revision": ((dep.get("metadata") or {}).get("annotations") or {}).get(REVISION)}
+        if verdict == "failed":
+            state = f"{message}\n{diagnose('deployment', deployment, namespace, context=context)}"
+            raise DeployFailed(f"deployment/{deployment} cannot finish rolling out", state=state, hint=hint_for(state))
+        if (st.get("observedGeneration") or 0) >= ((dep.get("metadata") or {}).get("generation") or 0):
+            stuck = [r for p in new_pods(dep, list(view["replicasets"].values()), list(view["pods"].values()))
+                     if (r := unhealable(p))]
+            if stuck:
+                state = "\n".join(stuck) + "\n" + diagnose("deployment", deployment, namespace, context=context)
+                raise DeployFailed(f"deployment/{deployment} cannot finish rolling out: a new pod will not "
+                                   "become Ready by waiting", state=state, hint=hint_for(state))
+        return None
+
+    def seen(view: dict) -> str:
+        dep = view["deployment"].get(deployment)
+        message = rollout_state(dep)[1] if dep else f"deployment/{deployment} is gone"
+        if dep and message.endswith("successfully rolled out"):
+            message = f"deployment/{deployment}: pods of earlier versions still shutting down"
+        return f"{message}\n{diagnose('deployment', deployment, namespace, context=context)}"
+
+    return waiting.watch(sources, judge, timeout=timeout, what=f"deployment/{deployment} rolling out",
+                         seen=seen, hint=hint_for, error=DeployFailed)
 
 
-def rollout_undo(deployment: str, namespace: str = "default", *, context: str | None = None) -> str:
-    """Go back to the previous revision, as ``kubectl rollout undo`` does; returns its image(s).
+# Annotations the Deployment keeps through an undo (the controller's own); every other
+# annotation comes from the revision rolled back to, as kubectl does it.
+_UNDO_KEEPS = (REVISION, "deployment.kubernetes.io/revision-history", "deployment.kubernetes.io/desired-replicas",
+               "deployment.kubernetes.io/max-replicas", "kubectl.kubernetes.io/last-applied-configuration")
 
-    Twin: ``kubectl rollout undo deployment/NAME``
+
+def rollout_undo(deployment: str, namespace: str = "default", *, to_revision: int | None = None,
+                 context: str | None = None) -> str:
+    """Go back to the previous revision (or ``to_revision``) as ``kubectl rollout undo``
+    does: the pod template of that revision's ReplicaSet replaces the Deployment's
+    **whole** (what a later version added, a ``command``, env, a container, goes too);
+    nothing changes when the template already is that revision's. Returns its image(s).
+
+    Twin: ``kubectl rollout undo deployment/NAME [--to-revision=N]``
     """
-    ap = apps(context)
-    dep = ap.read_namespaced_deployment(deployment, namespace)
-    sel = label_selector(dep.spec.selector.match_labels)
-    current = int(dep.metadata.annotations.get("deployment.kubernetes.io/revision", "0"))
-    sets = [rs for rs in ap.list_namespaced_replica_set(namespace, label_selector=sel).items
-            if any(o.uid == dep.metadata.uid for o in rs.metadata.owner_references or [])]
-    older = sorted((int(rs.metadata.annotations.get("deployment.kubernetes.io/revision", "0")), rs) for rs in sets
-                   if int(rs.metadata.annotations.get("deployment.kubernetes.io/revision", "0")) < current)
-    if not older:
-        raise DeployFailed(f"deployment/{deployment} has no earlier revision to go back to",
+    dep = get("deployment", deployment, namespace, context=context)
+    if dep is None:
+        raise DeployFailed(f"deployment/{deployment} does not exist in namespace {namespace}", hint="nothing to undo")
+    if (dep.get("spec") or {}).get("paused"):
+        raise DeployFailed(f"deployment/{deployment} is paused", hint=f"`kubectl rollout resume deployment/{deployment}`"
+                                                                      " first: a paused Deployment is not rolled back")
+    meta = dep["metadata"]
+    sets = [rs for rs in get("replicaset", namespace=namespace, context=context,
+                             selector=label_selector(dep["spec"]["selector"].get("matchLabels") or {})) or []
+            if any(o.get("uid") == meta["uid"] for o in rs["metadata"].get("ownerReferences") or [])]
+    by_revision = {int((rs["metadata"].get("annotations") or {}).get(REVISION, "0")): rs for rs in sets}
+    if to_revision is None:
+        older = sorted(by_revision)[:-1]  # kubectl: the highest revision but the latest
+        to_revision = older[-1] if older else None
+    if to_revision not in by_revision:
+        shown = ", ".join(str(r) for r in sorted(by_revision)) or "none"
+        raise DeployFailed(f"deployment/{deployment} has no revision {to_revision if to_revision else 'before this one'}"
+                           f" to go back to", state=f"revisions kept: {shown}",
                            hint="a first deploy has nothing to undo: delete it instead")
-    template = api(context).sanitize_for_serialization(older[-1][1].spec.template)
-    template["metadata"]["labels"].pop("pod-template-hash", None)
-    ap.patch_namespaced_deployment(deployment, namespace, {"spec": {"template": template}})
-    return ",".join(c["image"] for c in template["spec"]["containers"])
+    target = by_revision[to_revision]
+    template = copy.deepcopy(target["spec"]["template"])
+    template.setdefault("metadata", {}).setdefault("labels", {}).pop("pod-template-hash", None)
+    images = ",".join(c["image"] for c in template["spec"]["containers"])
+    if template == dep["spec"]["template"]:
+        return images  # kubectl: "skipped rollback (current template already matches revision N)"
+    annotations = {k: v for k, v in (meta.get("annotations") or {}).items() if k in _UNDO_KEEPS}
+    annotations.update({k: v for k, v in (target["metadata"].get("annotations") or {}).items() if k not in _UNDO_KEEPS})
+    # A JSON patch `replace`, not a strategic merge: a merge would keep what the failed
+    # version added (a command, env, probes, volumes, a container).
+    apps(context).patch_namespaced_deployment(deployment, namespace, [
+        {"op": "replace", "path": "/spec/template", "value": template},
+        {"op": "replace", "path": "/metadata/annotations", "value": annotations}])
+    return images
 
 
 def exec_(pod: str, command: list[str], namespace: str = "default", *, container: str | None = None,
