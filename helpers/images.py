@@ -10,6 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import requests
 from docker.errors import APIError, ImageNotFound
 
 from . import config
@@ -18,6 +19,13 @@ from .errors import BuildFailed
 from .progress import Progress
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
+# What the classic builder (the Docker API's /build, which this lab streams) cannot do:
+# BuildKit-only flags and heredocs. Found before building, so the error names the line.
+_BUILDKIT_ONLY = re.compile(r"^\s*(?:RUN|COPY|ADD)(?:\s+--[\w-]+(?:=\S*)?)*?\s+(--(?:mount|network|security|link|parents|"
+                            r"exclude|checksum|keep-git-dir)\b)", re.IGNORECASE)
+_HEREDOC = re.compile(r"^\s*(?:RUN|COPY|ADD)\b.*?(<<-?['\"]?[A-Za-z_]\w*['\"]?)(?:\s|$)", re.IGNORECASE)
+#: A build step that prints nothing for this long is stopped (seconds).
+BUILD_SILENCE = 300
 
 
 @dataclass
@@ -38,11 +46,14 @@ class BuildResult:
 
 def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", build_args: dict | None = None,
           labels: dict | None = None, mode: config.Mode | None = None, nocache: bool = False,
-          echo: bool = True) -> BuildResult:
+          echo: bool = True, silence: float = BUILD_SILENCE) -> BuildResult:
     """Build an image from ``context`` with streamed progress.
 
     ``BASE_IMAGE`` is passed as a build argument: ``python:3.12-slim`` online, the
     offline kit's Debian base offline, so Dockerfiles stay the same in both modes.
+    A Dockerfile that needs BuildKit is refused before building, and a step that
+    prints nothing for ``silence`` seconds is stopped: both as :class:`BuildFailed`
+    naming the line or step.
 
     Twin: ``docker build --build-arg BASE_IMAGE=... -t TAG CONTEXT``
 
@@ -55,6 +66,7 @@ def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", buil
                           if context.is_dir() else f"{context} does not exist",
                           hint=f"add a {dockerfile} at the repository root: the build service (D2Hub) "
                                "builds from the root Dockerfile")
+    _refuse_buildkit_only(context / dockerfile)
     mode = mode or config.detect_mode()
     args = {"BASE_IMAGE": mode.image("python:3.12-slim")}
     args.update(build_args or {})
@@ -67,8 +79,9 @@ def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", buil
     image_id = None
     bar = Progress(f"build {tag}", echo=echo)
     try:
+        # The HTTP read timeout is the longest silence allowed between two output lines.
         stream = api.build(path=str(context), dockerfile=dockerfile, tag=tag, buildargs=args, labels=all_labels,
-                           rm=True, forcerm=True, decode=True, nocache=nocache)
+                           rm=True, forcerm=True, decode=True, nocache=nocache, timeout=silence)
         for chunk in stream:
             if "error" in chunk:
                 detail = chunk.get("errorDetail", {}).get("message", chunk["error"])
@@ -89,6 +102,13 @@ def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", buil
                     cached += 1
     except APIError as err:
         raise BuildFailed(f"docker build of {tag} failed", state=str(err), hint=_build_hint(str(err))) from None
+    except requests.exceptions.RequestException as err:  # the read timed out: a silent step
+        step = next((line for line in reversed(log) if _STEP.match(line)), "before its first step")
+        raise BuildFailed(f"docker build of {tag} stopped: a step printed nothing for {silence:.0f}s",
+                          state="\n".join(log[-8:] + [f"silent at: {step}", f"({type(err).__name__})"]),
+                          hint="a step waiting on the network (this machine may have none) or on input hangs: "
+                               "make it print progress or finish; `docker build` of the same folder shows it live"
+                          ) from None
     finally:
         bar.close()
     if image_id is None:
@@ -96,7 +116,22 @@ def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", buil
     return BuildResult(image_id, [tag], time.monotonic() - started, steps, cached, log)
 
 
+def _refuse_buildkit_only(dockerfile: Path) -> None:
+    lines = dockerfile.read_text(errors="replace").splitlines()
+    for number, line in enumerate(lines, 1):
+        match = _BUILDKIT_ONLY.match(line) or _HEREDOC.match(line)
+        if match:
+            feature = match.group(1).strip()
+            feature = f"a heredoc ({feature})" if feature.startswith("<<") else f"the {feature} option"
+            raise BuildFailed(f"{dockerfile.name}:{number} needs BuildKit: {feature}",
+                              state=line.strip()[:160],
+                              hint="the lab builds with the classic builder (`DOCKER_BUILDKIT=0 docker build`): "
+                                   "write that step without it (a COPY of the files, then one RUN line)")
+
+
 def _build_hint(detail: str) -> str:
+    if "requires BuildKit" in detail:
+        return "the Dockerfile uses a BuildKit-only feature: the lab's classic builder cannot build it; rewrite that line"
     if "pull access denied" in detail or "not found" in detail and "manifest" in detail:
         return ("the base image could not be pulled: online, check the FROM line and your network; "
                 "offline, build the kit first (offline-kit/build.sh) and pass --offline")

@@ -9,6 +9,7 @@ the real API server judges with a server-side dry run.
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 from . import kube
@@ -16,6 +17,20 @@ from .errors import ManifestInvalid
 
 IMAGE_PLACEHOLDER = "IMAGE"
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
+#: Kinds that live outside any namespace: a repository's k8s/ must not change the cluster.
+CLUSTER_SCOPED = ("Namespace", "ClusterRole", "ClusterRoleBinding", "IngressClass", "StorageClass",
+                  "PersistentVolume", "CustomResourceDefinition", "PriorityClass", "RuntimeClass", "Node",
+                  "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService", "CSIDriver",
+                  "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
+#: What the pipeline rolls out, and can undo: Deployments. These others it names and refuses.
+NOT_ROLLED_OUT = {"StatefulSet": "its pods are replaced one by one and `kubectl rollout undo` of it is not "
+                                 "what the pipeline undoes",
+                  "DaemonSet": "it runs a pod on every node (a node agent), not an app behind a URL",
+                  "Job": "it runs to completion once: it is not served behind a URL",
+                  "CronJob": "it runs on a schedule: it is not served behind a URL",
+                  "ReplicaSet": "a bare ReplicaSet has no rollout nor undo: a Deployment manages them",
+                  "Pod": "a bare Pod has no rollout nor undo and is not replaced when it dies"}
+_DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
 def load_dir(path: str | Path) -> list[dict]:
@@ -79,25 +94,23 @@ def fill_placeholder(source: str | Path | list[dict], image: str) -> list[dict]:
 
 
 def render(docs: list[dict], image: str, namespace: str | None = None) -> list[dict]:
-    """Copies of ``docs`` with the pushed image path filled in.
+    """Copies of ``docs`` with the ``IMAGE`` placeholder filled in with the pushed image
+    path, and ``namespace`` set where a namespaced object names none.
 
-    A container image that is the placeholder ``IMAGE`` or names the pushed
-    image's repository gets ``image``; any other image is left as written, for
-    :func:`validate` to refuse.
+    The placeholder is the one thing filled in: any other image (``latest``, another
+    tag or a digest, even of the pushed repository) stays as written, for
+    :func:`validate` to refuse (🔥); a namespace written in a file stays too, for
+    :func:`pipeline_problems` to judge.
 
     >>> d = {"kind": "Deployment", "spec": {"template": {"spec": {"containers": [{"image": "IMAGE"}]}}}}
     >>> render([d], "localhost:5001/hello:abc")[0]["spec"]["template"]["spec"]["containers"][0]["image"]
     'localhost:5001/hello:abc'
     """
-    out = []
-    for doc in docs:
-        doc = copy.deepcopy(doc)
-        if namespace and doc.get("kind") not in ("Namespace", "ClusterRole", "ClusterRoleBinding", "IngressClass"):
-            doc.setdefault("metadata", {})["namespace"] = namespace
-        for c in containers(doc):
-            if c.get("image") == IMAGE_PLACEHOLDER or repository(c.get("image", "")) == repository(image):
-                c["image"] = image
-        out.append(doc)
+    out = fill_placeholder(docs, image)
+    for doc in out:
+        if namespace and doc.get("kind") not in CLUSTER_SCOPED:
+            meta = doc.setdefault("metadata", {})
+            meta["namespace"] = meta.get("namespace") or namespace
     return out
 
 
@@ -116,8 +129,13 @@ def check_rules(docs: list[dict], expected_image: str | None = None) -> list[str
     services = {(d.get("metadata") or {}).get("name"): d for d in docs if d.get("kind") == "Service"}
 
     for doc in docs:
-        if not (doc.get("metadata") or {}).get("name"):
+        name = (doc.get("metadata") or {}).get("name")
+        if not name:
             problems.append(f"{doc.get('kind')} without metadata.name")
+        elif not isinstance(name, str) or len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
+            why = "has upper-case letters" if str(name) != str(name).lower() else "is not a DNS name"
+            problems.append(f"{_name(doc)}: the name {name!r} {why}: Kubernetes names are lower-case letters, "
+                            f"digits, '-' and '.' (try {re.sub(r'[^a-z0-9.-]+', '-', str(name).lower()).strip('-.')!r})")
     for doc in workloads:
         for c in containers(doc):
             image = c.get("image", "")
@@ -128,7 +146,8 @@ def check_rules(docs: list[dict], expected_image: str | None = None) -> list[str
                 problems.append(f"🔥 {where} uses {image!r}: `latest` (or no tag) is never deployed; "
                                 "use the exact pushed tag")
             elif expected_image and image != expected_image:
-                problems.append(f"🔥 {where} uses {image!r}, not the image just pushed ({expected_image})")
+                problems.append(f"🔥 {where} uses {image!r}, not the image just pushed ({expected_image}): "
+                                f"write `image: {IMAGE_PLACEHOLDER}` and the pipeline fills in the pushed path")
         if doc.get("kind") in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
             selector = ((doc.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
             labels = (((doc.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
@@ -189,8 +208,68 @@ def _ingress_backends(ing: dict) -> list[dict]:
     return found
 
 
+def pipeline_problems(docs: list[dict], namespace: str) -> list[str]:
+    """What the pipeline refuses before it builds or applies anything (pure, no cluster):
+    kinds it cannot roll out or undo, objects outside its namespace, a k8s/ without a
+    Deployment or without an Ingress host (the pipeline ends with a URL).
+
+    >>> pipeline_problems([{"kind": "StatefulSet", "metadata": {"name": "db"}}], "web")[0]
+    'StatefulSet/db: the pipeline rolls out and undoes Deployments only, and a StatefulSet: its pods are \
+replaced one by one and `kubectl rollout undo` of it is not what the pipeline undoes'
+    """
+    problems = []
+    for doc in docs:
+        kind, meta = doc.get("kind"), doc.get("metadata") or {}
+        if kind in NOT_ROLLED_OUT:
+            problems.append(f"{_name(doc)}: the pipeline rolls out and undoes Deployments only, and a {kind}: "
+                            f"{NOT_ROLLED_OUT[kind]}")
+        elif kind == "Namespace":
+            if meta.get("name") != namespace:
+                problems.append(f"{_name(doc)}: k8s/ may only describe the namespace it is deployed to "
+                                f"({namespace}), not create or change another")
+        elif kind in CLUSTER_SCOPED:
+            problems.append(f"{_name(doc)}: a {kind} is cluster-wide: a repository's k8s/ may only hold "
+                            f"objects of its own namespace ({namespace})")
+        elif meta.get("namespace") and meta["namespace"] != namespace:
+            problems.append(f"{_name(doc)}: metadata.namespace is {meta['namespace']!r}, but the pipeline deploys "
+                            f"to {namespace!r}: remove the line, or deploy with --namespace {meta['namespace']}")
+    if not any(d.get("kind") == "Deployment" for d in docs):
+        problems.append("k8s/ holds no Deployment: there is nothing to roll out")
+    if not any(d.get("kind") == "Ingress" for d in docs):
+        problems.append("k8s/ holds no Ingress: the pipeline ends with the app's URL, and an Ingress gives it")
+    elif not any(r.get("host") for d in docs if d.get("kind") == "Ingress"
+                 for r in (d.get("spec") or {}).get("rules") or []):
+        problems.append("the Ingress in k8s/ has no host (spec.rules[].host): the URL is http://HOST/")
+    return problems
+
+
+def host_conflicts(docs: list[dict], namespace: str, *, context: str | None = None) -> list[str]:
+    """Ingress hosts in ``docs`` that an Ingress of another namespace already serves (two
+    namespaces on one host would split its traffic between two apps).
+
+    Twin: ``kubectl get ingress -A``
+    """
+    wanted = {r.get("host"): _name(d) for d in docs if d.get("kind") == "Ingress"
+              for r in (d.get("spec") or {}).get("rules") or [] if r.get("host")}
+    problems = []
+    for ing in kube.get("ingress", namespace=None, context=context) or []:
+        meta = ing["metadata"]
+        if meta.get("namespace") == namespace:
+            continue
+        for rule in (ing.get("spec") or {}).get("rules") or []:
+            if rule.get("host") in wanted:
+                problems.append(f"{wanted[rule['host']]}: host {rule['host']} is already served by ingress/"
+                                f"{meta['name']} in namespace {meta['namespace']}")
+    return problems
+
+
 def dry_run(docs: list[dict], namespace: str | None = None, *, context: str | None = None) -> list[str]:
-    """The API server's schema verdict on each object (server-side apply, dry run); problems found."""
+    """The API server's verdict on each object (server-side apply, dry run), and Pod
+    Security admission's on each workload's pods (a dry-run Pod from its template in
+    the namespace); the problems found.
+
+    Twin: ``kubectl apply --server-side --dry-run=server -f k8s/``
+    """
     problems = []
     dyn = kube.dynamic(context)
     for doc in docs:
@@ -204,25 +283,64 @@ def dry_run(docs: list[dict], namespace: str | None = None, *, context: str | No
             dyn.server_side_apply(res, body=doc, name=doc["metadata"]["name"], namespace=ns,
                                   field_manager=kube.FIELD_MANAGER, force_conflicts=True, dry_run="All")
         except Exception as err:  # noqa: BLE001 - ApiException carries the server's message
-            body = getattr(err, "body", None)
-            message = kube._api_message(err) if body else str(err)[:300]  # noqa: SLF001
+            message = _message(err)
             if "namespaces" in message and "not found" in message:
                 continue  # the namespace is created by the same apply
             problems.append(f"{_name(doc)}: {message}")
+            continue
+        if doc.get("kind") in WORKLOADS:
+            problems.extend(_pod_security(doc, ns, context))
     return problems
+
+
+def _pod_security(doc: dict, namespace: str, context: str | None) -> list[str]:
+    # Pod Security admission judges pods, not Deployments: without this a privileged
+    # template passes the dry run and its ReplicaSet is refused every pod later.
+    template = (doc.get("spec") or {}).get("template") or {}
+    pod = {"apiVersion": "v1", "kind": "Pod",
+           "metadata": {"name": f"{doc['metadata']['name'][:40]}-pod-security-check",
+                        "labels": (template.get("metadata") or {}).get("labels") or {}},
+           "spec": template.get("spec") or {}}
+    try:
+        kube.core(context).create_namespaced_pod(namespace, pod, dry_run="All")
+    except Exception as err:  # noqa: BLE001 - ApiException carries the server's message
+        message = _message(err)
+        if "PodSecurity" in message:
+            return [f"{_name(doc)}: its pods are refused by Pod Security in namespace {namespace}: {message}"]
+    return []
+
+
+def _message(err: Exception) -> str:
+    return kube._api_message(err) if getattr(err, "body", None) else str(err)[:300]  # noqa: SLF001
 
 
 def validate(docs: list[dict], expected_image: str | None = None, *, namespace: str | None = None,
              context: str | None = None, schema: bool = True) -> None:
     """Raise :class:`ManifestInvalid` listing every problem, or return quietly.
 
+    The lab's rules first (pure); with ``schema``, then the cluster's verdicts: the API
+    server's dry run, Pod Security, and Ingress hosts taken by another namespace.
+
     Twin: ``kubectl apply --dry-run=server -f k8s/`` plus the lab's rules.
     """
     problems = check_rules(docs, expected_image)
     if schema and not problems:
         problems = dry_run(docs, namespace, context=context)
+        problems += host_conflicts(docs, namespace or "default", context=context)
     if problems:
-        fire = any(p.startswith("🔥") for p in problems)
         raise ManifestInvalid(f"the manifests are not valid ({len(problems)} problem(s))", problems,
-                              hint="each manifest must name the exact image just pushed (the 🔥 rule)" if fire
-                              else "fix each problem listed; `labctl validate k8s/` checks again")
+                              hint=problems_hint(problems))
+
+
+def problems_hint(problems: list[str]) -> str:
+    """The fix for the first kind of problem listed."""
+    text = "\n".join(problems)
+    if "🔥" in text:
+        return "each manifest must name the exact image just pushed (the 🔥 rule)"
+    if "PodSecurity" in text:
+        return ("privileged containers, hostPath volumes, host network/PID/IPC and hostPorts give a pod root on "
+                "the host, and this namespace refuses them (Pod Security `baseline`): remove them from k8s/")
+    if "already served by" in text:
+        return ("give the Ingress its own host (e.g. NAME-you.localhost), or delete the other one: "
+                "`kubectl delete ingress NAME -n NAMESPACE`")
+    return "fix each problem listed; `labctl validate k8s/` checks again"
