@@ -1,22 +1,28 @@
 """The Krampoline flow on a laptop: repo → build (D2Hub) → push → manifests with
 the pushed image path (🔥) → validate (Kargo) → deploy (DKOS) → Ingress → URL.
 
-A failure leaves nothing half-done: a failed rollout is undone so the previous
-version keeps serving, and a failed first deploy removes what it created.
+A failure leaves nothing half-done: whatever fails (a rollout, the URL, the API
+server, Ctrl-C), the objects the run changed are put back (a Deployment by
+``kubectl rollout undo``), so the previous version keeps serving, and the ones it
+created are removed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import signal
 import subprocess
-import time
+import sys
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Callable
 
 import requests
 
-from . import config, images, kube, manifests
+from . import config, images, kube, manifests, waiting
 from .errors import BuildFailed, DeployFailed, LabError, ManifestInvalid
 from .progress import StepResult, Steps
 
@@ -87,12 +93,19 @@ def _check_repo(repo: Path, name: str) -> None:
 
 def run(repo: str | Path, *, name: str | None = None, namespace: str = "default", tag: str | None = None,
         offline: bool | None = None, context: str | None = None, echo: bool = True,
-        expect_in_body: str | None = None, timeout: float = 180) -> PipelineResult:
+        expect_in_body: str | None = None, timeout: float = 180, url_timeout: float = 60) -> PipelineResult:
     """Run the whole pipeline on ``repo``; returns the result, or raises with the failing step.
+
+    Nothing is applied before every input is judged (the repository, its k8s/ files,
+    the image path, the API server's dry run, Pod Security, the Ingress host). From
+    then on any failure, an exception of any kind or Ctrl-C included, puts the
+    cluster back as the run found it (:class:`Undo`): the original error is raised,
+    with what the cleanup did added to its state.
 
     Twin, by hand: ``docker build -t localhost:5001/NAME:TAG . && docker push localhost:5001/NAME:TAG``,
     edit the image in ``k8s/*.yaml``, ``kubectl apply --dry-run=server -f k8s/``,
-    ``kubectl apply -f k8s/``, ``kubectl rollout status deployment/NAME``, ``curl http://NAME.localhost/``.
+    ``kubectl apply -f k8s/``, ``kubectl rollout status deployment/NAME``, ``curl http://NAME.localhost/``;
+    on failure ``kubectl rollout undo deployment/NAME`` and ``kubectl replace`` of what was there before.
     """
     repo = Path(repo).resolve()
     name = name or repo.name
@@ -100,6 +113,11 @@ def run(repo: str | Path, *, name: str | None = None, namespace: str = "default"
     mode = config.detect_mode(offline)
     with steps.step("1 repo: Dockerfile and k8s/ at the root"):
         _check_repo(repo, name)
+        files = manifests.load_dir(repo / "k8s")
+        problems = manifests.pipeline_problems(files, namespace)
+        if problems:
+            raise ManifestInvalid(f"the pipeline cannot deploy {repo.name}/k8s/ ({len(problems)} problem(s))",
+                                  problems, hint="fix each problem listed: nothing was built or deployed")
     tag = tag or source_tag(repo)
     if tag == "latest":
         raise BuildFailed("the tag `latest` is refused", hint="tags name one build: use the git commit (the default)")
@@ -111,17 +129,25 @@ def run(repo: str | Path, *, name: str | None = None, namespace: str = "default"
         digest = images.push(image, echo=echo)
         s.detail = digest[:19]
     with steps.step("4 render k8s/ with the pushed image path 🔥"):
-        docs = manifests.render(manifests.load_dir(repo / "k8s"), image, namespace=namespace)
-    with steps.step("5 validate (schema + lab rules)"):
-        manifests.validate(docs, expected_image=image, namespace=namespace, context=context)
-    deployments = [d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"]
-    first = not any(kube.get("deployment", d, namespace, context=context) for d in deployments)
-    with steps.step("6 apply and wait for the rollout") as s:
-        _deploy(docs, deployments, namespace, first, context, timeout)
-        s.detail = "first deploy" if first else "rolling update"
-    with steps.step("7 Ingress answers") as s:
-        url, body = _wait_url(docs, expect_in_body or tag_marker(repo), timeout=60)
-        s.detail = url
+        docs = manifests.render(files, image, namespace=namespace)
+    undo = Undo(namespace, context=context)
+    try:
+        with steps.step("5 validate (schema + lab rules)"):
+            # The namespace first, so that a new one gets the API server's dry run too.
+            undo.namespace_created = kube.ensure_namespace(namespace, context=context)
+            manifests.validate(docs, expected_image=image, namespace=namespace, context=context)
+        deployments = [d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"]
+        with steps.step("6 apply and wait for the rollout") as s:
+            undo.save(docs)
+            first = not any(undo.existed("Deployment", d) for d in deployments)
+            changed = _deploy(docs, deployments, namespace, context, timeout)
+            s.detail = "first deploy" if first else "rolling update" if changed else "unchanged: already live"
+        with steps.step("7 Ingress answers") as s:
+            url, body = _wait_url(docs, expect_in_body or tag_marker(repo), timeout=url_timeout)
+            s.detail = url
+    except BaseException as err:
+        undo.after(err, echo=echo)
+        raise
     result = PipelineResult(name, image, digest, url, body, first, steps.results)
     if echo:
         print(f"✓ pipeline done in {result.seconds:.1f}s")
@@ -134,24 +160,153 @@ def tag_marker(repo: Path) -> str | None:
     return f"version={version.read_text().strip()}" if version.is_file() else None
 
 
-def _deploy(docs: list[dict], deployments: list[str], namespace: str, first: bool, context: str | None,
-            timeout: float) -> None:
-    kube.ensure_namespace(namespace, context=context)
+def _deploy(docs: list[dict], deployments: list[str], namespace: str, context: str | None,
+            timeout: float) -> bool:
+    """Apply, then watch each Deployment's rollout; True when the apply changed a Deployment."""
     try:
+        before = {d: (kube.get("deployment", d, namespace, context=context) or {}).get("metadata", {}).get("generation")
+                  for d in deployments}
         kube.apply(docs, namespace, context=context)
+        changed = False
         for dep in deployments:
-            kube.rollout_status(dep, namespace, timeout=timeout, context=context)
+            changed |= kube.get("deployment", dep, namespace, context=context)["metadata"]["generation"] != before[dep]
+            # kubectl's verdict: the URL step then waits for the new version's own answer.
+            kube.rollout_status(dep, namespace, timeout=timeout, context=context, settled=False)
+        return changed
     except LabError as err:
-        if first:
-            kube.delete(docs, namespace, context=context, wait=True, timeout=60)
+        raise DeployFailed(err.what, state=err.state, hint=err.hint) from err
+
+
+@dataclass
+class Undo:
+    """What one pipeline run changed, and how to put it back: the live version of every
+    object in k8s/ is saved before the apply; after a failure the ones that existed are
+    put back (a Deployment by ``kubectl rollout undo`` to the revision that was live),
+    the ones this run created are deleted, and so is the namespace if this run made it.
+
+    Example: ``undo = Undo("web"); undo.save(docs); ...; undo.restore()``
+    """
+
+    namespace: str
+    context: str | None = None
+    namespace_created: bool = False
+    saved: list[tuple[dict, dict | None]] = field(default_factory=list)
+
+    def save(self, docs: list[dict]) -> None:
+        """Keep the live version of each object ``docs`` describe (None: it does not exist yet)."""
+        self.saved = [(doc, kube.live(doc, self.namespace, context=self.context)) for doc in docs]
+
+    def existed(self, kind: str, name: str) -> bool:
+        return any(before is not None for doc, before in self.saved
+                   if doc["kind"] == kind and doc["metadata"]["name"] == name)
+
+    def restore(self, rollout_timeout: float = 120) -> list[str]:
+        """Put the cluster back as :meth:`save` found it; returns what was done, one line each.
+
+        Every step is tried even when one fails; the failures are raised together at the end.
+        """
+        done: list[str] = []
+        failed: list[str] = []
+        ctx = {"context": self.context}
+        if self.namespace_created:
+            self._try(failed, f"namespace/{self.namespace}",
+                      lambda: kube.delete_namespace(self.namespace, wait=True, timeout=120, **ctx))
+            if not failed:
+                done.append(f"namespace/{self.namespace} deleted (this run created it)")
+            return self._result(done, failed)
+        rolled_back = []
+        for doc, before in self.saved:
+            what = f"{doc['kind'].lower()}/{doc['metadata']['name']}"
+            if before is None:
+                continue
+            if doc["kind"] == "Deployment":
+                self._try(failed, what, lambda b=before: self._undo_deployment(b, rolled_back, done))
+            else:
+                self._try(failed, what, lambda b=before, w=what: done.append(f"{w} put back as it was")
+                          if kube.put_back(b, **ctx) else None)
+        for doc, before in reversed(self.saved):
+            if before is None:
+                what = f"{doc['kind'].lower()}/{doc['metadata']['name']}"
+                self._try(failed, what, lambda d=doc, w=what: done.append(f"{w} deleted (this run created it)")
+                          if kube.delete([d], self.namespace, wait=True, timeout=60, **ctx) else None)
+        for name in rolled_back:
+            self._try(failed, f"deployment/{name}",
+                      lambda n=name: kube.rollout_status(n, self.namespace, timeout=rollout_timeout,
+                                                         settled=False, **ctx))
+        return self._result(done, failed)
+
+    def _undo_deployment(self, before: dict, rolled_back: list[str], done: list[str]) -> None:
+        name = before["metadata"]["name"]
+        now = kube.get("deployment", name, self.namespace, context=self.context)
+        if now is None:
+            return
+        revision = (before["metadata"].get("annotations") or {}).get(kube.REVISION)
+        # Only when this run changed it: a rerun of the live commit must not roll the
+        # good version one revision back.
+        if now["spec"]["template"] != before["spec"]["template"] and revision:
+            try:
+                kube.rollout_undo(name, self.namespace, to_revision=int(revision), context=self.context)
+            except DeployFailed:
+                pass  # that revision's ReplicaSet is gone: put_back below sets the template itself
+            done.append(f"deployment/{name} rolled back to revision {revision} (kubectl rollout undo)")
+            rolled_back.append(name)
+        if kube.put_back(before, context=self.context) and name not in rolled_back:
+            done.append(f"deployment/{name} put back as it was")
+            rolled_back.append(name)
+
+    @staticmethod
+    def _try(failed: list[str], what: str, action: Callable[[], Any]) -> None:
+        try:
+            action()
+        except Exception as err:  # noqa: BLE001 - every step is tried; all failures are reported
+            failed.append(f"{what}: {getattr(err, 'what', None) or type(err).__name__ + ': ' + str(err)[:300]}")
+
+    def _result(self, done: list[str], failed: list[str]) -> list[str]:
+        if failed:
+            raise DeployFailed("the cleanup could not put everything back", state="\n".join(
+                [f"done: {d}" for d in done] + [f"failed: {f}" for f in failed]),
+                hint=f"see what is left: `kubectl get all,ingress,configmap -n {self.namespace}`")
+        return done
+
+    def after(self, err: BaseException, *, echo: bool = True) -> None:
+        """Restore after ``err`` and add what was done to it; ``err`` stays the error reported
+        (a failure of the cleanup is added to it, not raised in its place).
+
+        Ctrl-C is held off meanwhile: a second one would leave things half put back.
+        """
+        done: list[str] | None = []
+        with _sigint_held():
+            try:
+                done = self.restore()
+                note = "cleanup: " + ("; ".join(done) if done else "nothing to put back (the cluster was not changed)")
+            except LabError as cleanup:
+                note = f"the cleanup failed too: {cleanup.what}\n{cleanup.state}\nHint: {cleanup.hint}"
+                done = None
+        if isinstance(err, LabError) and done == []:
+            return  # nothing was changed: the error says it all
+        if not isinstance(err, LabError):
+            err.add_note(note)
+            if echo:
+                print(f"{type(err).__name__}: {note}", file=sys.stderr, flush=True)
+            return
+        err.add_cleanup_note(note)
+        if done and (self.namespace_created or not any(before is not None for _, before in self.saved)):
             err.hint = f"{err.hint} (the first deploy's objects were removed: nothing is left half-deployed)"
-        else:
-            for dep in deployments:
-                kube.rollout_undo(dep, namespace, context=context)
-            for dep in deployments:
-                kube.rollout_status(dep, namespace, timeout=timeout, context=context)
+        elif done:
             err.hint = f"{err.hint} (rolled back: the previous version keeps serving)"
-        raise DeployFailed(err.what, state=err.state, hint=err.hint) from None
+
+
+@contextmanager
+def _sigint_held():
+    """Ignore Ctrl-C (SIGINT) while the cluster is put back; a no-op outside the main thread."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def ingress_hosts(docs: list[dict]) -> list[str]:
@@ -185,11 +340,12 @@ def _wait_url(docs: list[dict], marker: str | None, timeout: float) -> tuple[str
 def wait_url(url: str, marker: str | None = None, timeout: float = 60) -> str:
     """Wait until ``url`` answers 200 (with ``marker`` in the body); returns the body.
 
-    Twin: ``until curl -sf URL | grep MARKER; do sleep 0.5; done``
+    Twin: ``until curl -sf URL | grep MARKER; do sleep 0.25; done``
     """
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
+    last = "no answer yet"
+
+    def answered() -> str | None:
+        nonlocal last
         try:
             resp = get(url)
             last = f"HTTP {resp.status_code}: {resp.text[:120]}"
@@ -197,7 +353,9 @@ def wait_url(url: str, marker: str | None = None, timeout: float = 60) -> str:
                 return resp.text
         except requests.RequestException as err:
             last = str(err)[:200]
-        time.sleep(0.5)
-    raise DeployFailed(f"{url} did not answer 200{' with ' + marker if marker else ''} within {timeout:.0f}s",
-                       state=last, hint="check the Ingress host and backend Service (kubectl describe ingress) "
-                                        "and that `labctl up` installed the Ingress controller")
+        return None
+
+    return waiting.poll(answered, timeout=timeout, what=f"{url} answering 200{' with ' + marker if marker else ''}",
+                        seen=lambda: last, error=DeployFailed,
+                        hint="check the Ingress host and backend Service (kubectl describe ingress) "
+                             "and that `labctl up` installed the Ingress controller")

@@ -1,11 +1,12 @@
 """Pure parts of the pipeline: tags, repo checks, errors."""
 
+import shutil
 import subprocess
 
 import pytest
 
-from helpers import pipeline
-from helpers.errors import BuildFailed, LabError, ManifestInvalid
+from helpers import config, images, kube, pipeline
+from helpers.errors import BuildFailed, DeployFailed, LabError, ManifestInvalid
 
 
 def git(repo, *args):
@@ -47,7 +48,7 @@ def test_bad_app_name(tmp_path):
 
 def test_latest_tag_is_refused(tmp_path):
     (tmp_path / "Dockerfile").write_text("FROM scratch\n")
-    (tmp_path / "k8s").mkdir()
+    shutil.copytree(config.REPO_ROOT / "apps" / "hello" / "k8s", tmp_path / "k8s")
     with pytest.raises(BuildFailed, match="latest"):
         pipeline.run(tmp_path, name="x", tag="latest", offline=True, echo=False)
 
@@ -60,3 +61,89 @@ def test_error_message_has_state_and_hint():
 def test_get_refuses_non_http_urls():
     with pytest.raises(ValueError):
         pipeline.get("ftp://x")
+
+
+def test_k8s_the_pipeline_cannot_deploy_is_refused_before_building(tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    shutil.copytree(config.REPO_ROOT / "apps" / "hello" / "k8s", tmp_path / "k8s")
+    (tmp_path / "k8s" / "ingress.yaml").unlink()
+    with pytest.raises(ManifestInvalid, match="cannot deploy") as err:
+        pipeline.run(tmp_path, name="x", tag="v1", offline=True, echo=False)
+    assert err.value.problems == ["k8s/ holds no Ingress: the pipeline ends with the app's URL, "
+                                  "and an Ingress gives it"]
+    assert "nothing was built" in err.value.hint
+
+
+@pytest.mark.parametrize("line, feature", [
+    ("RUN --mount=type=cache,target=/root/.cache pip install -r requirements.txt", "the --mount option"),
+    ("COPY --link app.py /app/", "the --link option"),
+    ("RUN <<EOF\necho hi\nEOF", "a heredoc (<<EOF)"),
+])
+def test_dockerfile_that_needs_buildkit_is_refused_by_line(tmp_path, line, feature):
+    (tmp_path / "Dockerfile").write_text(f"FROM scratch\n{line}\n")
+    with pytest.raises(BuildFailed) as err:
+        images.build(tmp_path, "localhost:5001/x:1", echo=False)
+    assert err.value.what == f"Dockerfile:2 needs BuildKit: {feature}"
+    assert "classic builder" in err.value.hint
+
+
+def test_ordinary_flags_are_not_mistaken_for_buildkit(tmp_path):
+    for line in ("COPY --from=build --chown=1:1 /a /b", "RUN pip install --network-timeout 3 x",
+                 "RUN echo $((1<<2))"):
+        assert images._BUILDKIT_ONLY.match(line) is None and images._HEREDOC.match(line) is None, line
+
+
+def deployment(generation=2, observed=2, want=2, replicas=2, updated=2, available=2, conditions=()):
+    return {"metadata": {"name": "web", "generation": generation}, "spec": {"replicas": want},
+            "status": {"observedGeneration": observed, "replicas": replicas, "updatedReplicas": updated,
+                       "availableReplicas": available, "conditions": list(conditions)}}
+
+
+@pytest.mark.parametrize("dep, verdict, words", [
+    (deployment(observed=1), "waiting", "waiting for the controller"),
+    (deployment(updated=1, replicas=3), "waiting", "1 of 2 new replicas"),
+    (deployment(replicas=3), "waiting", "1 old replica(s) are pending termination"),
+    (deployment(available=1), "waiting", "1 of 2 updated replicas are available"),
+    (deployment(), "done", "successfully rolled out"),
+    (deployment(updated=1, conditions=[{"type": "Progressing", "status": "False",
+                                        "reason": "ProgressDeadlineExceeded", "message": "took too long"}]),
+     "failed", "exceeded its progress deadline: took too long"),
+    (deployment(updated=0, conditions=[{"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+                                        "message": "violates PodSecurity"}]), "failed", "violates PodSecurity"),
+])
+def test_rollout_is_judged_by_deployment_status_like_kubectl(dep, verdict, words):
+    got, message = kube.rollout_state(dep)
+    assert got == verdict and words in message, message
+
+
+@pytest.mark.parametrize("status, words", [
+    ({"containerStatuses": [{"name": "a", "state": {"waiting": {"reason": "ImagePullBackOff"}}}]}, "ImagePullBackOff"),
+    ({"containerStatuses": [{"name": "a", "state": {"waiting": {"reason": "ErrImagePull"}}}]}, "ErrImagePull"),
+    ({"containerStatuses": [{"name": "a", "state": {"waiting": {"reason": "CreateContainerConfigError",
+                                                                  "message": 'configmap "x" not found'}}}]},
+     'CreateContainerConfigError (configmap "x" not found)'),
+    ({"containerStatuses": [{"name": "a", "state": {"running": {}},
+                             "lastState": {"terminated": {"reason": "OOMKilled"}}}]}, "OOMKilled"),
+    ({"initContainerStatuses": [{"name": "init", "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]},
+     "container init: CrashLoopBackOff"),
+])
+def test_states_that_waiting_will_not_heal(status, words):
+    assert words in kube.unhealable({"metadata": {"name": "p"}, "status": status})
+
+
+@pytest.mark.parametrize("status", [
+    {"phase": "Pending", "containerStatuses": [{"name": "a", "state": {"waiting": {"reason": "ContainerCreating"}}}]},
+    {"phase": "Running", "containerStatuses": [{"name": "a", "state": {"running": {}}, "ready": False}]},
+    {"phase": "Running", "containerStatuses": [{"name": "a", "state": {"running": {}},
+                                                "lastState": {"terminated": {"reason": "Error"}}}]},
+])
+def test_states_that_may_still_heal(status):
+    assert kube.unhealable({"metadata": {"name": "p"}, "status": status}) is None
+
+
+def test_undo_adds_what_the_cleanup_did_and_keeps_the_error():
+    err = DeployFailed("deployment/web cannot finish rolling out", state="pod/web-1: CrashLoopBackOff", hint="logs")
+    err.add_cleanup_note("cleanup: deployment/web rolled back to revision 1 (kubectl rollout undo)")
+    assert str(err).splitlines() == ["deployment/web cannot finish rolling out", "pod/web-1: CrashLoopBackOff",
+                                     "cleanup: deployment/web rolled back to revision 1 (kubectl rollout undo)",
+                                     "Hint: logs"]
