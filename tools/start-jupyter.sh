@@ -24,24 +24,28 @@ jupyter="$venv/bin/jupyter"
 [ -x "$jupyter" ] || die "JupyterLab is not installed in $venv" "run ./lab.sh start (it installs the Python environment)"
 case ":$PATH:" in *":$venv/bin:"*) ;; *) PATH="$venv/bin:$PATH" ;; esac
 
-# JupyterLab reads setting overrides from its application settings folder (the venv's
-# share/jupyter/lab/settings, LabApp.app_settings_dir); copied only when it changed.
-app_settings=$("$venv/bin/python" -c 'from jupyterlab.commands import get_app_dir; print(get_app_dir())')/settings
-if ! cmp -s jupyter/overrides.json "$app_settings/overrides.json"; then
-  mkdir -p "$app_settings"
-  cp jupyter/overrides.json "$app_settings/overrides.json"
-fi
-
-# The default workspace (what /lab shows): ours only the first time.
-if ! "$venv/bin/python" - <<'PY'
+# Asked of the venv's JupyterLab itself (JUPYTERLAB_DIR, JUPYTERLAB_WORKSPACES_DIR honoured):
+# - setting overrides live in its application settings folder, LabApp.app_settings_dir
+#   (<sys.prefix>/share/jupyter/lab/settings/overrides.json); copied when they differ;
+# - the default workspace (what /lab shows) is ours only when the learner has none yet.
+first_start=$("$venv/bin/python" - jupyter/overrides.json <<'PY'
+import filecmp, shutil, sys
 from pathlib import Path
-from jupyterlab.commands import get_workspaces_dir
+from jupyterlab.commands import get_app_dir, get_workspaces_dir
 from jupyterlab_server.workspaces_handler import slugify
-raise SystemExit(0 if (Path(get_workspaces_dir()) / f"{slugify('default')}.jupyterlab-workspace").exists() else 1)
+ours, settings = Path(sys.argv[1]), Path(get_app_dir()) / "settings"
+if not (settings / "overrides.json").exists() or not filecmp.cmp(ours, settings / "overrides.json", shallow=False):
+    settings.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(ours, settings / "overrides.json")
+print("no" if (Path(get_workspaces_dir()) / f"{slugify('default')}.jupyterlab-workspace").exists() else "yes")
 PY
-then
-  "$jupyter" lab workspaces import jupyter/workspace.json >/dev/null 2>&1 \
-    || say "(could not import the default workspace: JupyterLab opens with its launcher)"
+)
+if [ "$first_start" = yes ]; then
+  if "$jupyter" lab workspaces import jupyter/workspace.json >/dev/null 2>&1; then
+    say "… first start: JupyterLab opens lesson 00 with a terminal beside it"
+  else
+    say "(could not import jupyter/workspace.json: JupyterLab opens with its launcher)"
+  fi
 fi
 
 if command -v kubectl >/dev/null && kubectl config get-contexts -o name 2>/dev/null | grep -qx "$context"; then
