@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Opens kubelab in JupyterLab: `./lab.sh start [ARGS...]` ends here after its set-up
 # (Docker, Python venv, cluster); ARGS go on to `jupyter lab` (e.g. --no-browser --port=8899).
+# Bash 3.2 (macOS) compatible.
 #
 # - server root: the repository, so notebooks/, labs/ and labs/solutions/ all open;
 # - first start: lesson 00 with a terminal beside it (jupyter/workspace.json, imported
@@ -9,8 +10,9 @@
 # - the terminal is `bash --rcfile jupyter/bashrc -i`: kind, kubectl, docker and the
 #   venv stay on PATH (a login shell would read /etc/profile, which resets PATH);
 # - the kubectl context of the lab cluster is selected when it exists.
-# Nothing is written into the repository: workspaces and user settings stay in
-# JupyterLab's own folders (~/.jupyter/lab, or JUPYTERLAB_WORKSPACES_DIR/JUPYTERLAB_SETTINGS_DIR).
+# Nothing is written into the repository's files: workspaces and user settings stay in
+# JupyterLab's own folders (~/.jupyter/lab, or JUPYTERLAB_WORKSPACES_DIR/JUPYTERLAB_SETTINGS_DIR);
+# the overrides go into the venv's JupyterLab.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$(pwd)
@@ -48,7 +50,8 @@ if [ "$first_start" = yes ]; then
   fi
 fi
 
-if command -v kubectl >/dev/null && kubectl config get-contexts -o name 2>/dev/null | grep -qx "$context"; then
+contexts=$(kubectl config get-contexts -o name 2>/dev/null || true)
+if grep -qx "$context" <<< "$contexts"; then
   kubectl config use-context "$context" >/dev/null
   say "✓ kubectl context: $context (the lab cluster)"
 else
@@ -65,4 +68,4 @@ fi
 # jupyter/bashrc after the learner's own ~/.bashrc.
 export KUBELAB_PATH=$PATH
 shell="$(command -v bash) --rcfile $(printf '%q' "$repo/jupyter/bashrc") -i"
-exec "$jupyter" lab --ServerApp.root_dir="$repo" "--ServerApp.terminado_settings=shell_command=$shell" "${args[@]}" "$@"
+exec "$jupyter" lab --ServerApp.root_dir="$repo" "--ServerApp.terminado_settings=shell_command=$shell" ${args[@]+"${args[@]}"} "$@"
