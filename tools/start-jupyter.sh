@@ -36,9 +36,12 @@ from pathlib import Path
 from jupyterlab.commands import get_app_dir, get_workspaces_dir
 from jupyterlab_server.workspaces_handler import slugify
 ours, settings = Path(sys.argv[1]), Path(get_app_dir()) / "settings"
-if not (settings / "overrides.json").exists() or not filecmp.cmp(ours, settings / "overrides.json", shallow=False):
-    settings.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ours, settings / "overrides.json")
+try:
+    if not (settings / "overrides.json").exists() or not filecmp.cmp(ours, settings / "overrides.json", shallow=False):
+        settings.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(ours, settings / "overrides.json")
+except OSError as err:  # e.g. a venv this user may not write to: JupyterLab still opens
+    print(f"(JupyterLab's settings overrides not installed: {err}; it may ask about news)", file=sys.stderr)
 print("no" if (Path(get_workspaces_dir()) / f"{slugify('default')}.jupyterlab-workspace").exists() else "yes")
 PY
 )
