@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+import urllib3
 from docker.errors import APIError, ImageNotFound
 
 from . import config
@@ -102,7 +103,8 @@ def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", buil
                     cached += 1
     except APIError as err:
         raise BuildFailed(f"docker build of {tag} failed", state=str(err), hint=_build_hint(str(err))) from None
-    except requests.exceptions.RequestException as err:  # the read timed out: a silent step
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, TimeoutError) as err:
+        # the read timed out (docker-py reads the raw urllib3 stream): a silent step
         step = next((line for line in reversed(log) if _STEP.match(line)), "before its first step")
         raise BuildFailed(f"docker build of {tag} stopped: a step printed nothing for {silence:.0f}s",
                           state="\n".join(log[-8:] + [f"silent at: {step}", f"({type(err).__name__})"]),

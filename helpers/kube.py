@@ -581,25 +581,37 @@ def new_pods(dep: dict, replicasets: list[dict], pods_: list[dict]) -> list[dict
     return [p for p in pods_ if any(o.get("uid") in current for o in (p.get("metadata") or {}).get("ownerReferences") or [])]
 
 
-def old_pods(dep: dict, replicasets: list[dict], pods_: list[dict]) -> list[dict]:
-    """The pods of a Deployment's earlier versions still running or shutting down (not
-    the ones that failed or were evicted: those stay until garbage-collected).
+def leaving_pods(dep: dict, replicasets: list[dict], pods_: list[dict]) -> list[dict]:
+    """A Deployment's pods on their way out: shutting down (scaled down, replaced), or of
+    an earlier version and still running. Not the ones that failed or were evicted
+    (those stay until garbage-collected) nor strays that only match the selector.
 
     >>> dep = {"metadata": {"uid": "d", "annotations": {REVISION: "2"}}}
-    >>> rs = [{"metadata": {"uid": "a", "ownerReferences": [{"uid": "d"}], "annotations": {REVISION: "1"}}}]
-    >>> pods_ = [{"metadata": {"name": "p1", "ownerReferences": [{"uid": "a"}]}, "status": {"phase": "Running"}},
-    ...          {"metadata": {"name": "p2", "ownerReferences": [{"uid": "a"}]}, "status": {"phase": "Failed"}},
+    >>> rs = [{"metadata": {"uid": "a", "ownerReferences": [{"uid": "d"}], "annotations": {REVISION: "1"}}},
+    ...       {"metadata": {"uid": "b", "ownerReferences": [{"uid": "d"}], "annotations": {REVISION: "2"}}}]
+    >>> pods_ = [{"metadata": {"name": "old", "ownerReferences": [{"uid": "a"}]}, "status": {"phase": "Running"}},
+    ...          {"metadata": {"name": "evicted", "ownerReferences": [{"uid": "a"}]}, "status": {"phase": "Failed"}},
+    ...          {"metadata": {"name": "new", "ownerReferences": [{"uid": "b"}]}, "status": {"phase": "Running"}},
+    ...          {"metadata": {"name": "scaled-down", "ownerReferences": [{"uid": "b"}],
+    ...                        "deletionTimestamp": "2026-11-29T16:00:00Z"}, "status": {"phase": "Running"}},
     ...          {"metadata": {"name": "stray"}, "status": {"phase": "Running"}}]
-    >>> [p["metadata"]["name"] for p in old_pods(dep, rs, pods_)]
-    ['p1']
+    >>> [p["metadata"]["name"] for p in leaving_pods(dep, rs, pods_)]
+    ['old', 'scaled-down']
     """
     meta = dep.get("metadata") or {}
     revision = (meta.get("annotations") or {}).get(REVISION)
-    older = {(r.get("metadata") or {}).get("uid") for r in replicasets
-             if any(o.get("uid") == meta.get("uid") for o in (r.get("metadata") or {}).get("ownerReferences") or [])
-             and ((r.get("metadata") or {}).get("annotations") or {}).get(REVISION) != revision}
-    return [p for p in pods_ if (p.get("status") or {}).get("phase") not in ("Failed", "Succeeded")
-            and any(o.get("uid") in older for o in (p.get("metadata") or {}).get("ownerReferences") or [])]
+    owned = {(r.get("metadata") or {}).get("uid"): ((r.get("metadata") or {}).get("annotations") or {}).get(REVISION)
+             for r in replicasets
+             if any(o.get("uid") == meta.get("uid") for o in (r.get("metadata") or {}).get("ownerReferences") or [])}
+    leaving = []
+    for p in pods_:
+        pm = p.get("metadata") or {}
+        owner = next((o.get("uid") for o in pm.get("ownerReferences") or [] if o.get("uid") in owned), None)
+        if owner is None or (p.get("status") or {}).get("phase") in ("Failed", "Succeeded"):
+            continue
+        if pm.get("deletionTimestamp") or owned[owner] != revision:
+            leaving.append(p)
+    return leaving
 
 
 def rollout_status(deployment: str, namespace: str = "default", *, timeout: float = 180,
@@ -608,10 +620,10 @@ def rollout_status(deployment: str, namespace: str = "default", *, timeout: floa
     """Watch a Deployment's rollout until it finishes, as ``kubectl rollout status`` judges it
     (:func:`rollout_state`); returns ``replicas`` and ``revision``.
 
-    ``settled`` (the default, for lessons) also waits until the earlier versions' pods
-    have exited (:func:`old_pods`), so that every answer afterwards comes from the new
-    version and ``kubectl get pods`` lists only new pods; ``settled=False`` returns
-    when kubectl does (the pipeline, which then waits for the new version's answer).
+    ``settled`` (the default, for lessons) also waits until the pods on their way out
+    have exited (:func:`leaving_pods`), so that every answer afterwards comes from the
+    new version and ``kubectl get pods`` lists just the wanted pods; ``settled=False``
+    returns when kubectl does (the pipeline, which then waits for the new version's answer).
 
     Fails fast: a new pod in a state that waiting will not heal (:func:`unhealable`:
     CrashLoopBackOff, ImagePullBackOff, OOMKilled, CreateContainerConfigError,
@@ -645,8 +657,8 @@ def rollout_status(deployment: str, namespace: str = "default", *, timeout: floa
             progress({"want": want, "updated": st.get("updatedReplicas") or 0,
                       "available": st.get("availableReplicas") or 0, "pods": st.get("replicas") or 0})
         verdict, message = rollout_state(dep)
-        if verdict == "done" and not (settled and old_pods(dep, list(view["replicasets"].values()),
-                                                           list(view["pods"].values()))):
+        if verdict == "done" and not (settled and leaving_pods(dep, list(view["replicasets"].values()),
+                                                               list(view["pods"].values()))):
             return {"replicas": want, "revision": ((dep.get("metadata") or {}).get("annotations") or {}).get(REVISION)}
         if verdict == "failed":
             state = f"{message}\n{diagnose('deployment', deployment, namespace, context=context)}"
@@ -664,7 +676,7 @@ def rollout_status(deployment: str, namespace: str = "default", *, timeout: floa
         dep = view["deployment"].get(deployment)
         message = rollout_state(dep)[1] if dep else f"deployment/{deployment} is gone"
         if dep and message.endswith("successfully rolled out"):
-            message = f"deployment/{deployment}: pods of earlier versions still shutting down"
+            message = f"deployment/{deployment}: rolled out, pods on their way out still shutting down"
         return f"{message}\n{diagnose('deployment', deployment, namespace, context=context)}"
 
     return waiting.watch(sources, judge, timeout=timeout, what=f"deployment/{deployment} rolling out",

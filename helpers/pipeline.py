@@ -139,8 +139,8 @@ def run(repo: str | Path, *, name: str | None = None, namespace: str = "default"
         deployments = [d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"]
         with steps.step("6 apply and wait for the rollout") as s:
             undo.save(docs)
-            first = not any(undo.existed("Deployment", d) for d in deployments)
-            changed = _deploy(docs, deployments, namespace, context, timeout)
+            first = not any(undo.before("Deployment", d) for d in deployments)
+            changed = _deploy(docs, deployments, namespace, context, timeout, undo)
             s.detail = "first deploy" if first else "rolling update" if changed else "unchanged: already live"
         with steps.step("7 Ingress answers") as s:
             url, body = _wait_url(docs, expect_in_body or tag_marker(repo), timeout=url_timeout)
@@ -161,11 +161,10 @@ def tag_marker(repo: Path) -> str | None:
 
 
 def _deploy(docs: list[dict], deployments: list[str], namespace: str, context: str | None,
-            timeout: float) -> bool:
+            timeout: float, undo: "Undo") -> bool:
     """Apply, then watch each Deployment's rollout; True when the apply changed a Deployment."""
     try:
-        before = {d: (kube.get("deployment", d, namespace, context=context) or {}).get("metadata", {}).get("generation")
-                  for d in deployments}
+        before = {d: ((undo.before("Deployment", d) or {}).get("metadata") or {}).get("generation") for d in deployments}
         kube.apply(docs, namespace, context=context)
         changed = False
         for dep in deployments:
@@ -196,9 +195,10 @@ class Undo:
         """Keep the live version of each object ``docs`` describe (None: it does not exist yet)."""
         self.saved = [(doc, kube.live(doc, self.namespace, context=self.context)) for doc in docs]
 
-    def existed(self, kind: str, name: str) -> bool:
-        return any(before is not None for doc, before in self.saved
-                   if doc["kind"] == kind and doc["metadata"]["name"] == name)
+    def before(self, kind: str, name: str) -> dict | None:
+        """The saved live version of ``kind/name`` (None: it did not exist)."""
+        return next((before for doc, before in self.saved
+                     if doc["kind"] == kind and doc["metadata"]["name"] == name), None)
 
     def restore(self, rollout_timeout: float = 120) -> list[str]:
         """Put the cluster back as :meth:`save` found it; returns what was done, one line each.

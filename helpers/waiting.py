@@ -13,6 +13,7 @@ with the verbs in :mod:`helpers.kube`.
 from __future__ import annotations
 
 import queue
+import socket
 import threading
 import time
 from dataclasses import dataclass
@@ -103,7 +104,7 @@ def watch(sources: Source | list[Source], judge: Callable[[View], T | None], *, 
     finally:
         stop.set()
         for watcher in watchers:
-            watcher.stop()
+            _hang_up(watcher)
     _timed_out(what, timeout, seen(view) if seen else _summary(view), hint, error,
                "read the state above; `kubectl describe` the object for more")
 
@@ -139,6 +140,20 @@ def _timed_out(what: str, timeout: float, state: str, hint: str | Callable[[str]
                default_hint: str):
     text = hint(state) if callable(hint) else hint
     raise error(f"{what}: not done within {timeout:.0f}s", state=state, hint=text or default_hint)
+
+
+def _hang_up(watcher: k8s_watch.Watch) -> None:
+    """Stop a watch now: its thread is blocked reading the stream, so ending the
+    connection (not only setting the stop flag, read at the next event) frees the
+    thread and its pooled connection at once."""
+    watcher.stop()
+    connection = getattr(getattr(watcher, "_resp", None), "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass  # already closed
 
 
 def _name(obj: dict) -> str:

@@ -147,3 +147,16 @@ def test_undo_adds_what_the_cleanup_did_and_keeps_the_error():
     assert str(err).splitlines() == ["deployment/web cannot finish rolling out", "pod/web-1: CrashLoopBackOff",
                                      "cleanup: deployment/web rolled back to revision 1 (kubectl rollout undo)",
                                      "Hint: logs"]
+
+
+def test_a_failure_before_anything_changed_is_reported_as_it_was():
+    err = ManifestInvalid("the manifests are not valid (1 problem(s))", ["🔥 x"], hint="the 🔥 rule")
+    pipeline.Undo("web").after(err, echo=False)
+    assert str(err) == "the manifests are not valid (1 problem(s))\n  - 🔥 x\nHint: the 🔥 rule"
+
+
+def test_ctrl_c_stays_a_keyboard_interrupt_with_the_cleanup_as_a_note(capsys):
+    err = KeyboardInterrupt()
+    pipeline.Undo("web").after(err, echo=True)
+    assert err.__notes__ == ["cleanup: nothing to put back (the cluster was not changed)"]
+    assert "KeyboardInterrupt: cleanup: nothing to put back" in capsys.readouterr().err
