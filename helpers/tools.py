@@ -107,9 +107,12 @@ def download_url(pin: Pin) -> str:
     return OFFICIAL_URLS[pin.tool].format(version=pin.version, os=os_name, arch=arch)
 
 
-def version_of(path: str | Path) -> str | None:
-    """The version a kind or kubectl binary reports (``0.33.0``, ``1.34.4``), or None when it does not run."""
-    name = Path(path).name
+def version_of(path: str | Path, tool: str | None = None) -> str | None:
+    """The version a kind or kubectl binary reports (``0.33.0``, ``1.34.4``), or None when it does not run.
+
+    ``tool`` names what the file is when its name does not (a download not yet renamed).
+    """
+    name = tool or Path(path).name
     args = [str(path), "version"] if name == "kind" else [str(path), "version", "--client", "-o", "json"]
     try:
         proc = subprocess.run(args, capture_output=True, text=True, timeout=20)
@@ -216,7 +219,7 @@ def install(tool: str, *, offline: bool, echo: bool = True) -> tuple[str, str]:
                                      "persists, download it yourself from the official release and compare")
             how = "downloaded, sha256 verified"
         tmp.chmod(0o755)
-        version = version_of(tmp)
+        version = version_of(tmp, tool)
         if not fits(tool, version, pin.version):
             raise ToolError(f"the installed {tool} reports version {version!r}, not {pin.version}",
                             state=str(tmp), hint="rebuild the offline kit (offline-kit/build.sh --force)")
