@@ -166,7 +166,7 @@ def test_two_ups_at_once_leave_one_intact_cluster(lab_cluster, mode):
     out1, err1 = first.communicate(timeout=600)
     out2, err2 = second.communicate(timeout=600)
     assert (first.returncode, second.returncode) == (0, 0), err1 + err2
-    assert f"… waiting for `labctl up --no-metrics-server" in err2 and f"(pid {first.pid})" in err2
+    assert "… waiting for `labctl up --no-metrics-server" in err2 and f"(pid {first.pid})" in err2
     assert "kind cluster kubelab" in out1 and "kind cluster kubelab" in out2
     assert _node_id() == before
 
