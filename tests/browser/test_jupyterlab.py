@@ -19,6 +19,7 @@ import re
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -290,6 +291,28 @@ def test_opening_a_lesson_leaves_the_repository_unchanged(lab_server, browser):
         assert not state["dirty"], (f"JupyterLab changed {LESSON_00} on opening (autosave would write it back): "
                                     f"kernelspec now {state['kernelspec']}, saved {saved}")
     page.close()
+
+
+def test_a_later_start_keeps_the_learners_layout(tmp_path):
+    """The default workspace is imported on a first start only: a later one keeps what the
+    learner arranged. (tools/start-jupyter.sh, up to `jupyter lab --version`.)"""
+    env = dict(os.environ, JUPYTERLAB_WORKSPACES_DIR=str(tmp_path), JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "s"),
+               KUBELAB_VENV=str(Path(sys.executable).parent.parent))
+
+    def start() -> str:
+        run = subprocess.run(["bash", "tools/start-jupyter.sh", "--version"], cwd=config.REPO_ROOT, env=env,
+                             capture_output=True, text=True, timeout=120)
+        assert run.returncode == 0, run.stdout + run.stderr
+        return run.stdout
+
+    assert "first start" in start()
+    (saved,) = tmp_path.glob("default-*.jupyterlab-workspace")
+    assert LESSON_00 in saved.read_text()
+    learners = {"data": {"notebook:labs/pods.ipynb": {"data": {"path": A_LAB, "factory": "Notebook"}}},
+                "metadata": {"id": "default"}}
+    saved.write_text(json.dumps(learners))
+    assert "first start" not in start()
+    assert json.loads(saved.read_text()) == learners
 
 
 def test_widgets_render_live_in_jupyterlab(lab_server, browser):
