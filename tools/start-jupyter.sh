@@ -58,7 +58,7 @@ if grep -qx "$context" <<< "$contexts"; then
   kubectl config use-context "$context" >/dev/null
   say "✓ kubectl context: $context (the lab cluster)"
 else
-  say "… no kubectl context $context yet (the cluster is not up: labctl up); kubectl keeps its current context"
+  say "… no kubectl context $context in your kubeconfig (labctl up makes it); kubectl keeps its current context"
 fi
 
 args=()
