@@ -68,7 +68,7 @@ if [ "$(id -u)" = 0 ] && [[ " $* " != *" --allow-root "* ]]; then
 fi
 
 # The lab terminal: the PATH of this start (venv, kind, kubectl first) comes back in
-# jupyter/bashrc after the learner's own ~/.bashrc.
-export KUBELAB_PATH=$PATH
+# jupyter/bashrc after the learner's own ~/.bashrc, and the context is selected there too.
+export KUBELAB_PATH=$PATH KUBELAB_CONTEXT=$context
 shell="$(command -v bash) --rcfile $(printf '%q' "$repo/jupyter/bashrc") -i"
 exec "$jupyter" lab --ServerApp.root_dir="$repo" "--ServerApp.terminado_settings=shell_command=$shell" ${args[@]+"${args[@]}"} "$@"
