@@ -164,7 +164,8 @@ def _reuse_or_stop(want: dict, recreate: bool, mode: config.Mode, workers: int) 
     except ClusterError as err:
         if recreate:
             return "", f" (the old one did not come back: {err.what})"
-        raise ClusterError(f"the cluster {name}'s nodes did not come back after a restart; it was left as it is",
+        raise ClusterError(f"the cluster {name} does not come back (its nodes or API server do not answer); "
+                           "it was left as it is",
                            state=err.render(),
                            hint=f"restart them (`docker restart {name}-control-plane`, and any workers), then "
                                 f"`labctl up`; or remake it (its workloads are lost): "

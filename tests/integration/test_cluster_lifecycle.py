@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 
 from helpers import cluster, config, kube
-from helpers.errors import ManifestInvalid
+from helpers.docker_client import client
+from helpers.errors import ClusterError, ManifestInvalid
 from helpers.shell import run, tool
 
 from ..conftest import free_port
@@ -50,3 +51,28 @@ def test_half_made_cluster_is_deleted_unless_retained(lab_cluster, mode, monkeyp
         run([tool("kubectl"), "config", "use-context", lab_context], check=False)
         kube.forget_clients()
     assert lab_context.removeprefix("kind-") in _clusters()
+
+
+STUCK = "kubelab-stuck"
+
+
+def test_a_cluster_that_does_not_come_back_is_kept_and_the_fix_named(lab_cluster, mode, monkeypatch):
+    """Its API server never answers again (its static pod manifest is gone): `up` says so and deletes nothing."""
+    lab_context = config.KIND_CONTEXT
+    monkeypatch.setattr(config, "CLUSTER_NAME", STUCK)
+    monkeypatch.setattr(config, "KIND_CONTEXT", f"kind-{STUCK}")
+    monkeypatch.setattr(config, "INGRESS_HTTP_PORT", free_port())
+    try:
+        cluster.up(offline=mode.offline, metrics_server=False, echo=False)
+        node = client().containers.get(f"{STUCK}-control-plane")
+        code, out = node.exec_run(["mv", "/etc/kubernetes/manifests/kube-apiserver.yaml", "/root/"])
+        assert code == 0, out
+        with pytest.raises(ClusterError) as err:
+            cluster.up(offline=mode.offline, metrics_server=False, echo=False)
+        assert f"the cluster {STUCK} does not come back" in err.value.what
+        assert "--recreate" in err.value.hint and f"docker restart {STUCK}-control-plane" in err.value.hint
+        assert client().containers.get(f"{STUCK}-control-plane").id == node.id, "it was deleted"
+    finally:
+        run([tool("kind"), "delete", "cluster", "--name", STUCK], check=False)
+        run([tool("kubectl"), "config", "use-context", lab_context], check=False)
+        kube.forget_clients()
