@@ -389,15 +389,30 @@ _SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", config.SY
 
 def ensure_namespace(name: str, *, context: str | None = None, lab: str | None = None) -> bool:
     """Create the namespace if missing, with the Pod Security labels of :data:`POD_SECURITY`
-    (system namespaces excepted); returns True when this call created it.
+    (system namespaces excepted); an existing one gets the labels it lacks, and keeps
+    the others. Returns True when this call created it.
 
     Twin: ``kubectl create namespace NAME && kubectl label namespace NAME pod-security.kubernetes.io/enforce=baseline ...``
     """
-    existed = get("namespace", name, None, context=context) is not None
-    labels = {} if name in _SYSTEM_NAMESPACES else dict(POD_SECURITY)
-    apply([{"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}],
-          context=context, lab=lab)
-    return not existed
+    wanted = {**({} if name in _SYSTEM_NAMESPACES else POD_SECURITY), **config.labels(lab)}
+    existing = get("namespace", name, None, context=context)
+    if existing is None:
+        try:
+            # Its own field manager: a later apply of a Namespace file (by FIELD_MANAGER)
+            # that does not repeat these labels must not take them away.
+            dynamic(context).server_side_apply(
+                _resource(dynamic(context), {"apiVersion": "v1", "kind": "Namespace"}),
+                body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": wanted}},
+                name=name, field_manager=f"{FIELD_MANAGER}-namespace", force_conflicts=True)
+        except ApiException as err:
+            raise ManifestInvalid(f"the API server refused namespace/{name}", [_api_message(err)],
+                                  hint="namespace names are lower-case letters, digits and '-'") from None
+        return True
+    have = existing["metadata"].get("labels") or {}
+    missing = {k: v for k, v in wanted.items() if have.get(k) != v}
+    if missing:
+        core(context).patch_namespace(name, {"metadata": {"labels": missing}}, field_manager=f"{FIELD_MANAGER}-namespace")
+    return False
 
 
 def delete_namespace(name: str, *, context: str | None = None, wait: bool = True, timeout: float = 180) -> None:
@@ -594,9 +609,11 @@ def leaving_pods(dep: dict, replicasets: list[dict], pods_: list[dict]) -> list[
     ...          {"metadata": {"name": "new", "ownerReferences": [{"uid": "b"}]}, "status": {"phase": "Running"}},
     ...          {"metadata": {"name": "scaled-down", "ownerReferences": [{"uid": "b"}],
     ...                        "deletionTimestamp": "2026-11-29T16:00:00Z"}, "status": {"phase": "Running"}},
+    ...          {"metadata": {"name": "stopping", "ownerReferences": [{"uid": "a"}],
+    ...                        "deletionTimestamp": "2026-11-29T16:00:00Z"}, "status": {"phase": "Failed"}},
     ...          {"metadata": {"name": "stray"}, "status": {"phase": "Running"}}]
     >>> [p["metadata"]["name"] for p in leaving_pods(dep, rs, pods_)]
-    ['old', 'scaled-down']
+    ['old', 'scaled-down', 'stopping']
     """
     meta = dep.get("metadata") or {}
     revision = (meta.get("annotations") or {}).get(REVISION)
@@ -607,9 +624,12 @@ def leaving_pods(dep: dict, replicasets: list[dict], pods_: list[dict]) -> list[
     for p in pods_:
         pm = p.get("metadata") or {}
         owner = next((o.get("uid") for o in pm.get("ownerReferences") or [] if o.get("uid") in owned), None)
-        if owner is None or (p.get("status") or {}).get("phase") in ("Failed", "Succeeded"):
+        if owner is None:
             continue
-        if pm.get("deletionTimestamp") or owned[owner] != revision:
+        # Being deleted counts whatever the phase (the kubelet marks a stopped pod Failed
+        # before it is gone); a Failed pod nobody deletes (evicted) does not.
+        if pm.get("deletionTimestamp") or (owned[owner] != revision and (p.get("status") or {}).get("phase")
+                                           not in ("Failed", "Succeeded")):
             leaving.append(p)
     return leaving
 

@@ -227,6 +227,10 @@ replaced one by one and `kubectl rollout undo` of it is not what the pipeline un
             if meta.get("name") != namespace:
                 problems.append(f"{_name(doc)}: k8s/ may only describe the namespace it is deployed to "
                                 f"({namespace}), not create or change another")
+            policy = sorted(k for k in meta.get("labels") or {} if k.startswith("pod-security.kubernetes.io/"))
+            if policy:
+                problems.append(f"{_name(doc)}: sets {', '.join(policy)}: a repository does not choose its own "
+                                "Pod Security level (the lab enforces baseline)")
         elif kind in CLUSTER_SCOPED:
             problems.append(f"{_name(doc)}: a {kind} is cluster-wide: a repository's k8s/ may only hold "
                             f"objects of its own namespace ({namespace})")

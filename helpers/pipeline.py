@@ -290,10 +290,10 @@ class Undo:
                 print(f"{type(err).__name__}: {note}", file=sys.stderr, flush=True)
             return
         err.add_cleanup_note(note)
-        if done and (self.namespace_created or not any(before is not None for _, before in self.saved)):
-            err.hint = f"{err.hint} (the first deploy's objects were removed: nothing is left half-deployed)"
-        elif done:
+        if any("rolled back" in d or "put back" in d for d in done or []):
             err.hint = f"{err.hint} (rolled back: the previous version keeps serving)"
+        elif done:
+            err.hint = f"{err.hint} (the first deploy's objects were removed: nothing is left half-deployed)"
 
 
 @contextmanager

@@ -214,3 +214,11 @@ def test_problems_hint_names_the_cause():
     assert "🔥" in manifests.problems_hint(["🔥 x"])
     assert "Pod Security" in manifests.problems_hint(["Deployment/x: ... violates PodSecurity ..."])
     assert "its own host" in manifests.problems_hint(["Ingress/x: host a.localhost is already served by ..."])
+
+
+def test_a_namespace_file_may_not_lower_pod_security(docs):
+    docs.append({"apiVersion": "v1", "kind": "Namespace",
+                 "metadata": {"name": "team-a", "labels": {"pod-security.kubernetes.io/enforce": "privileged"}}})
+    assert manifests.pipeline_problems(docs, "team-a") == [
+        "Namespace/team-a: sets pod-security.kubernetes.io/enforce: a repository does not choose its own "
+        "Pod Security level (the lab enforces baseline)"]
