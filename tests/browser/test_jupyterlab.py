@@ -176,12 +176,11 @@ def _explained(page, lab: Lab, name: str):
     """Turn any failure inside into one that says what the page and the server showed."""
     try:
         yield
-        return
     except pytest.fail.Exception:
         raise
     except Exception as err:  # noqa: BLE001 - assertions and Playwright errors alike
         message = f"{type(err).__name__}: {err}\n{_evidence(page, lab, name)}"
-    pytest.fail(message, pytrace=False)  # outside `except`: no "during handling of ..." chain
+        raise pytest.fail.Exception(message, pytrace=False) from None  # the message says it all once
 
 
 def _wait(page, script: str, what: str, lab: Lab, name: str, timeout: float = 120_000, arg=None) -> None:
