@@ -199,6 +199,7 @@ def _wait(page, script: str, what: str, lab: Lab, name: str, timeout: float = 12
 # page's DOM. xterm's buffer holds exactly the rows it paints; the terminal widget keeps
 # its xterm as `_term`. Rows that wrap (the terminal is half the page) are joined again.
 TERMINAL_TEXT = r"""() => {
+  if (!window.jupyterapp) return '';
   const w = [...window.jupyterapp.shell.widgets('main')].find(w => w.content && w.content._term);
   if (!w) return '';
   const buf = w.content._term.buffer.active;
@@ -209,9 +210,9 @@ TERMINAL_TEXT = r"""() => {
   }
   return text;
 }"""
-NOTEBOOK_OPEN = r"""(path) => [...window.jupyterapp.shell.widgets('main')].some(
+NOTEBOOK_OPEN = r"""(path) => !!window.jupyterapp && [...window.jupyterapp.shell.widgets('main')].some(
   w => w.context && w.context.path === path && w.isVisible && w.node.querySelector('.jp-Cell'))"""
-TERMINAL_OPEN = r"""() => [...window.jupyterapp.shell.widgets('main')].some(
+TERMINAL_OPEN = r"""() => !!window.jupyterapp && [...window.jupyterapp.shell.widgets('main')].some(
   w => w.content && w.content._term && w.isVisible && w.content.session && w.content.session.connectionStatus === 'connected')"""
 POPUPS = ".jp-Notification-Toast-default, .Toastify__toast, .jp-Dialog"
 
@@ -279,7 +280,7 @@ def test_opening_a_lesson_leaves_the_repository_unchanged(lab_server, browser):
     with _explained(page, lab, "lesson-unchanged"):
         page.goto(f"{lab.url}/lab/workspaces/unchanged/tree/{LESSON_00}?token={TOKEN}")
         _wait(page, NOTEBOOK_OPEN, "lesson 00", lab, "lesson-unchanged", arg=LESSON_00)
-        _wait(page, "() => { const w = window.jupyterapp.shell.currentWidget;"
+        _wait(page, "() => { const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;"
                     " const k = w && w.sessionContext && w.sessionContext.session"
                     " && w.sessionContext.session.kernel; return k && k.status === 'idle'; }",
               "an idle kernel", lab, "lesson-unchanged")
@@ -364,6 +365,9 @@ def test_a_lesson_opens_with_its_saved_outputs(lab_server, browser):
                   f"?token={TOKEN}")
         _wait(page, "() => document.querySelectorAll('.jp-OutputArea-output').length > 5",
               "lesson 04's saved outputs", lab, "lesson-04", timeout=60_000)
+        # markdown cells render a moment after the outputs show ("ReplicaSet" is in them)
+        _wait(page, "() => document.querySelector('.jp-Notebook').innerText.includes('ReplicaSet')",
+              "lesson 04's text", lab, "lesson-04", timeout=30_000)
         text = page.locator(".jp-Notebook").inner_text()
         assert "ReplicaSet" in text and "rolled out" in text
         assert not errors, errors
