@@ -334,11 +334,19 @@ def _wait_url(docs: list[dict], marker: str | None, timeout: float) -> tuple[str
     if not hosts:
         raise ManifestInvalid("no Ingress with a host in k8s/", hint="add an Ingress (see apps/hello/k8s/ingress.yaml)")
     url = f"http://{hosts[0]}/"
-    return url, wait_url(url, marker, timeout)
+    return url, wait_url(url, marker, timeout, steady=STEADY_ANSWERS)
 
 
-def wait_url(url: str, marker: str | None = None, timeout: float = 60) -> str:
-    """Wait until ``url`` answers 200 (with ``marker`` in the body); returns the body.
+#: How many answers in a row must come from the new version before the pipeline says
+#: it is live. The Ingress controller sends requests round the pods in turn, and keeps
+#: an old pod in its turn for a moment after the rollout (while its preStop sleep
+#: lets it finish): more answers in a row than pods in turn means the old one is out.
+STEADY_ANSWERS = 8
+
+
+def wait_url(url: str, marker: str | None = None, timeout: float = 60, *, steady: int = 1) -> str:
+    """Wait until ``url`` answers 200 (with ``marker`` in the body) ``steady`` times in a
+    row; returns the last body.
 
     Twin: ``until curl -sf URL | grep MARKER; do sleep 0.25; done``
     """
@@ -346,14 +354,18 @@ def wait_url(url: str, marker: str | None = None, timeout: float = 60) -> str:
 
     def answered() -> str | None:
         nonlocal last
-        try:
-            resp = get(url)
-            last = f"HTTP {resp.status_code}: {resp.text[:120]}"
-            if resp.status_code == 200 and (marker is None or marker in resp.text):
-                return resp.text
-        except requests.RequestException as err:
-            last = str(err)[:200]
-        return None
+        body = None
+        for _ in range(steady):
+            try:
+                resp = get(url)
+                last = f"HTTP {resp.status_code}: {resp.text[:120]}"
+                if resp.status_code != 200 or (marker is not None and marker not in resp.text):
+                    return None
+                body = resp.text
+            except requests.RequestException as err:
+                last = str(err)[:200]
+                return None
+        return body
 
     return waiting.poll(answered, timeout=timeout, what=f"{url} answering 200{' with ' + marker if marker else ''}",
                         seen=lambda: last, error=DeployFailed,

@@ -69,8 +69,10 @@ def test_first_deploy_then_code_change_rolls_out_v2(sample_repo, namespace):
     second = pipeline.run(sample_repo, namespace=namespace, echo=False)
     assert not second.first_deploy and second.image != first.image
     assert second.steps[5].detail == "rolling update"
-    assert "version=v2" in second.body
     assert revision(namespace) == "2"
+    # Live means every answer from now on comes from v2, not only the first one.
+    answers = [pipeline.get(second.url).text for _ in range(20)]
+    assert all("version=v2" in a for a in answers), answers
 
 
 def test_rerun_of_the_live_commit_is_a_noop_and_its_failure_rolls_nothing_back(sample_repo, namespace):
