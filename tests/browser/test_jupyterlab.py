@@ -208,7 +208,7 @@ TERMINAL_TEXT = r"""() => {
     const line = buf.getLine(i);
     text += (i && !line.isWrapped ? '\n' : '') + line.translateToString(true);
   }
-  return text;
+  return text.replace(/\s+$/, '');
 }"""
 NOTEBOOK_OPEN = r"""(path) => !!window.jupyterapp && [...window.jupyterapp.shell.widgets('main')].some(
   w => w.context && w.context.path === path && w.isVisible && w.node.querySelector('.jp-Cell'))"""
