@@ -32,15 +32,22 @@ ensure_docker() {
 ensure_python() {
   local stamp="$venv/.kubelab-installed" want
   want=$(cat pyproject.toml | sha256sum | cut -c1-16)
-  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return; fi
+  if [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then ensure_kernel; return; fi
   command -v python3 >/dev/null || die "python3 is not installed" "install Python 3.10 or newer"
   say "… installing the Python environment into $venv (a few minutes the first time)"
   python3 -m venv "$venv"
   "$venv/bin/pip" install -q --upgrade pip
   "$venv/bin/pip" install -q -e ".[test]"
-  "$venv/bin/python" -m ipykernel install --sys-prefix --name python3 >/dev/null
+  ensure_kernel
   echo "$want" > "$stamp"
   say "✓ Python environment ready"
+}
+
+ensure_kernel() {
+  # The notebooks name this kernel; another display name would mark every lesson
+  # modified on opening (and autosave would write that into the repository).
+  grep -q '"Python 3 (kubelab)"' "$venv/share/jupyter/kernels/python3/kernel.json" 2>/dev/null && return
+  "$venv/bin/python" -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (kubelab)" >/dev/null
 }
 
 ensure_browser() {
@@ -83,7 +90,7 @@ ensure_cluster() {
   # CI's cluster is disposable: remake it when it differs. A learner's is
   # never deleted without their own `labctl up --recreate`.
   if [ "${CI:-}" = true ]; then up_args+=(--recreate); fi
-  labctl up "${up_args[@]}"
+  labctl up ${up_args[@]+"${up_args[@]}"}  # (an empty array trips set -u in macOS's bash 3.2)
 }
 
 case "${1:-}" in
