@@ -246,10 +246,10 @@ class Undo:
         if now["spec"]["template"] != before["spec"]["template"] and revision:
             try:
                 kube.rollout_undo(name, self.namespace, to_revision=int(revision), context=self.context)
+                done.append(f"deployment/{name} rolled back to revision {revision} (kubectl rollout undo)")
+                rolled_back.append(name)
             except DeployFailed:
-                pass  # that revision's ReplicaSet is gone: put_back below sets the template itself
-            done.append(f"deployment/{name} rolled back to revision {revision} (kubectl rollout undo)")
-            rolled_back.append(name)
+                pass  # that revision's ReplicaSet is gone (revisionHistoryLimit): put_back sets the template
         if kube.put_back(before, context=self.context) and name not in rolled_back:
             done.append(f"deployment/{name} put back as it was")
             rolled_back.append(name)

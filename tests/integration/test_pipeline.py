@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from helpers import config, images, kube, pipeline, waiting
+from helpers import config, images, kube, lessons, pipeline, waiting
 from helpers.errors import BuildFailed, DeployFailed, ManifestInvalid
 
 from ..conftest import commit
@@ -367,3 +367,58 @@ def test_a_silent_build_step_is_a_build_failure_naming_the_step(tmp_path, mode):
     assert time.monotonic() - started < 25
     assert "printed nothing for 5s" in err.value.what
     assert re.search(r"silent at: Step 3/\d+ : RUN sleep 30", err.value.state), err.value.state
+
+
+def test_a_list_with_two_deployments_is_rolled_out_and_undone_as_one(sample_repo, namespace):
+    own_host(sample_repo, namespace)
+    k8s = sample_repo / "k8s"
+    docs = [yaml.safe_load((k8s / f).read_text()) for f in ("deployment.yaml", "service.yaml", "ingress.yaml")]
+    worker = yaml.safe_load(yaml.safe_dump(docs[0]))
+    worker["metadata"] = {"name": "worker", "labels": {"app": "worker"}}
+    worker["spec"]["selector"]["matchLabels"] = worker["spec"]["template"]["metadata"]["labels"] = {"app": "worker"}
+    container(worker)["command"] = ["/bin/python", "-c", "import time; print('working', flush=True); time.sleep(3600)"]
+    container(worker).pop("readinessProbe")
+    for f in ("deployment.yaml", "service.yaml", "ingress.yaml"):
+        (k8s / f).unlink()
+    (k8s / "all.yaml").write_text(yaml.safe_dump({"apiVersion": "v1", "kind": "List", "items": docs + [worker]},
+                                                 sort_keys=False))
+    commit(sample_repo, "one List file, two Deployments")
+    first = pipeline.run(sample_repo, namespace=namespace, echo=False)
+    v1 = {name: live_template(namespace, name) for name in ("hello", "worker")}
+
+    def worker_crashes(doc):
+        container(doc["items"][-1])["command"] = CRASH
+    path = k8s / "all.yaml"
+    doc = yaml.safe_load(path.read_text())
+    worker_crashes(doc)
+    path.write_text(yaml.safe_dump(doc, sort_keys=False))
+    (sample_repo / "VERSION").write_text("v2\n")
+    commit(sample_repo, "v2: the worker crashes")
+    with pytest.raises(DeployFailed) as err:
+        pipeline.run(sample_repo, namespace=namespace, echo=False)
+    assert "deployment/worker" in err.value.what and "CrashLoopBackOff" in err.value.state
+    assert "deployment/hello rolled back to revision 1" in err.value.state, err.value.state
+    assert "deployment/worker rolled back to revision 1" in err.value.state
+    assert {name: live_template(namespace, name) for name in ("hello", "worker")} == v1
+    serves(first.url, "v1")
+
+
+@pytest.mark.parametrize("file, content, words", [
+    ("db.yaml", b"apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\n", "StatefulSet/db: the pipeline"),
+    ("cm.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: caf\xe9\n", "cm.yaml:4 is not UTF-8"),
+    ("values.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name }}\n",
+     "values.yaml:4 is a Helm/Go template"),
+    ("other.yaml", b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  namespace: kube-system\n",
+     "metadata.namespace is 'kube-system'"),
+])
+def test_inputs_the_pipeline_refuses_deploy_nothing(sample_repo, namespace, file, content, words):
+    own_host(sample_repo, namespace)
+    (sample_repo / "k8s" / file).write_bytes(content)
+    lessons.git(sample_repo, "add", ".")
+    commit(sample_repo, f"add {file}")
+    with pytest.raises(ManifestInvalid) as err:
+        pipeline.run(sample_repo, namespace=namespace, echo=False)
+    assert words in err.value.render(), err.value.render()
+    assert "Hint:" in err.value.render()
+    assert kube.get("deployment", "hello", namespace) is None
+    assert images.exists(f"localhost:5001/hello:{pipeline.source_tag(sample_repo)}") is False  # nothing was built
