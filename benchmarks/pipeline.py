@@ -1,12 +1,16 @@
 """Pipeline figures: first deploy and redeploy through helpers.pipeline, and the
 same steps typed by hand (docker build/push, kubectl apply, rollout status, curl)
-in the same run, with the ratio. Prints figures; asserts nothing.
+in the same run, with the ratio. Redeploys alternate (pipeline, by hand) for
+``--rounds`` rounds; the ratio is of the medians, because one rollout's time varies
+by a readiness-probe period (2 s) per pod. Prints figures; asserts nothing.
 
-    python benchmarks/pipeline.py      (needs `labctl up`)
+    python benchmarks/pipeline.py [--rounds 3]     (needs `labctl up`)
 """
 
 from __future__ import annotations
 
+import argparse
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -29,8 +33,8 @@ def new_version(repo: Path, version: str) -> None:
     lessons.git(repo, "commit", "-qam", version)
 
 
-def by_hand(repo: Path, version: str) -> float:
-    """What a learner types, step by step, for the same update."""
+def by_hand(repo: Path, version: str) -> tuple[float, float]:
+    """What a learner types, step by step, for the same update; (total, rollout status) seconds."""
     started = time.monotonic()
     tag = lessons.git(repo, "rev-parse", "--short=10", "HEAD").strip()
     image = f"{config.REGISTRY_HOST}/hello:{tag}"
@@ -43,15 +47,20 @@ def by_hand(repo: Path, version: str) -> float:
         (out / f.name).write_text(f.read_text().replace("image: IMAGE", f"image: {image}"))
     kubectl = [tool("kubectl"), "--context", config.KIND_CONTEXT, "-n", NAMESPACE]
     sh(*kubectl, "apply", "-f", str(out))
+    rollout_started = time.monotonic()
     sh(*kubectl, "rollout", "status", "deployment/hello", "--timeout=180s")
+    rollout = time.monotonic() - rollout_started
     while f"version={version}" not in subprocess.run(
             ["curl", "-s", "--resolve", f"{HOST}:80:127.0.0.1", f"http://{HOST}/"], capture_output=True,
             text=True).stdout:
         time.sleep(0.2)
-    return time.monotonic() - started
+    return time.monotonic() - started, rollout
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=3, help="redeploys each way (default 3)")
+    rounds = parser.parse_args().rounds
     kube.delete_namespace(NAMESPACE)
     with tempfile.TemporaryDirectory() as tmp:
         repo = lessons.learner_repo(tmp)
@@ -62,15 +71,25 @@ def main() -> None:
         print(f"first deploy (helpers.pipeline): {first.seconds:.1f} s")
         for s in first.steps:
             print(f"    {s.line()}")
-        new_version(repo, "v2")
-        second = pipeline.run(repo, namespace=NAMESPACE, echo=False)
-        print(f"redeploy after a commit (helpers.pipeline): {second.seconds:.1f} s")
-        for s in second.steps:
-            print(f"    {s.line()}")
-        new_version(repo, "v3")
-        hand = by_hand(repo, "v3")
-        print(f"the same redeploy typed by hand (docker build/push, kubectl apply, rollout status, curl): {hand:.1f} s")
-        print(f"ratio pipeline/by hand: {second.seconds / hand:.2f}")
+        piped, hand, piped_rollout, hand_rollout = [], [], [], []
+        for n in range(rounds):
+            new_version(repo, f"v{2 * n + 2}")
+            second = pipeline.run(repo, namespace=NAMESPACE, echo=False)
+            piped.append(second.seconds)
+            piped_rollout.append(second.steps[5].seconds)
+            print(f"redeploy after a commit (helpers.pipeline): {second.seconds:.1f} s")
+            for s in second.steps:
+                print(f"    {s.line()}")
+            new_version(repo, f"v{2 * n + 3}")
+            total, rollout = by_hand(repo, f"v{2 * n + 3}")
+            hand.append(total)
+            hand_rollout.append(rollout)
+            print(f"the same redeploy typed by hand (docker build/push, kubectl apply, rollout status, curl): "
+                  f"{total:.1f} s (rollout status {rollout:.1f} s)")
+        print(f"median redeploy: pipeline {statistics.median(piped):.1f} s, by hand {statistics.median(hand):.1f} s; "
+              f"step 6 (apply + rollout) {statistics.median(piped_rollout):.1f} s against "
+              f"`kubectl rollout status` {statistics.median(hand_rollout):.1f} s")
+        print(f"ratio pipeline/by hand: {statistics.median(piped) / statistics.median(hand):.2f}")
     kube.delete_namespace(NAMESPACE, wait=False)
 
 
