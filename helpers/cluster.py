@@ -18,7 +18,7 @@ import urllib3
 import yaml
 from docker.errors import DockerException, NotFound
 
-from . import config, kube, record, registry
+from . import config, kube, record, registry, waiting
 from .docker_client import client
 from .errors import ClusterError, LabError, PortInUse
 from .ports import port_owner
@@ -221,14 +221,15 @@ def _nodes_and_dns() -> str:
 
 def _ingress(mode: config.Mode) -> str:
     kube.apply(_system_docs(SYSTEM_MANIFESTS[0], mode))
-    kube.wait("deployment/traefik", namespace=config.SYSTEM_NAMESPACE, timeout=180)
+    # A rollout, not only Available: a changed manifest is live before `up` goes on.
+    kube.rollout_status("traefik", config.SYSTEM_NAMESPACE, timeout=180)
     wait_ingress_ready()
     return f"http://*.localhost:{config.INGRESS_HTTP_PORT}"
 
 
 def _metrics_server(mode: config.Mode) -> str:
     kube.apply(_system_docs(SYSTEM_MANIFESTS[1], mode))
-    kube.wait("deployment/metrics-server", namespace="kube-system", timeout=240)
+    kube.rollout_status("metrics-server", "kube-system", timeout=240)
     kube.wait("apiservice/v1beta1.metrics.k8s.io", namespace="kube-system", timeout=120)
     wait_metrics_api(timeout=60)
     return "metrics.k8s.io served (kubectl top works)"
@@ -330,24 +331,22 @@ def _wait_api(timeout: float, steady: float = 0) -> float:
     Returns the seconds waited before the first answer of the steady run.
     """
     start = time.monotonic()
-    last = ""
-    first_ok = None
-    while time.monotonic() < start + timeout:
+    last, first_ok = "", None
+
+    def steady_answer() -> float | None:
+        nonlocal last, first_ok
         try:
             kube.forget_clients()
             # no retries: a connection dropped inside the steady window must count
             kube.core(retry=False).list_namespace(limit=1, _request_timeout=10)
-            if first_ok is None:
-                first_ok = time.monotonic()
-            if time.monotonic() - first_ok >= steady:
-                return first_ok - start
-            time.sleep(1)
         except Exception as err:  # noqa: BLE001 - the API server is still starting
-            last = str(err)[:300]
-            first_ok = None
-            time.sleep(2)
-    raise ClusterError(f"the cluster's API server does not answer after {timeout:.0f}s", state=last,
-                       hint="`labctl down` then `labctl up`")
+            last, first_ok = str(err)[:300], None
+            return None
+        first_ok = first_ok or time.monotonic()
+        return first_ok - start if time.monotonic() - first_ok >= steady else None
+
+    return waiting.poll(steady_answer, timeout=timeout, what="the cluster's API server answering",
+                        seen=lambda: last, hint="`labctl down` then `labctl up`", error=ClusterError)
 
 
 def _write_hosts_toml(node) -> None:
@@ -379,22 +378,26 @@ def _system_docs(path, mode: config.Mode) -> list[dict]:
 def wait_nodes_ready(timeout: float = 180, context: str | None = None) -> list[str]:
     """Wait until every node is Ready and untainted by not-ready; returns ``name=Ready`` lines.
 
-    Twin: ``kubectl get nodes``
+    Twin: ``kubectl get nodes -w``
     """
-    deadline = time.monotonic() + timeout
-    state: list[str] = []
-    while time.monotonic() < deadline:
-        nodes = kube.core(context).list_node().items
-        state = []
-        for n in nodes:
-            ready = any(c.type == "Ready" and c.status == "True" for c in n.status.conditions or []) and not any(
-                t.key == "node.kubernetes.io/not-ready" for t in n.spec.taints or [])
-            state.append(f"{n.metadata.name}={'Ready' if ready else 'NotReady'}")
-        if nodes and all(s.endswith("=Ready") for s in state):
-            return state
-        time.sleep(2)
-    raise ClusterError("nodes did not become Ready", state="\n".join(state),
-                       hint="a node stays NotReady without a pod network: `kubectl -n kube-system get pods`")
+    def lines(view: dict) -> list[str]:
+        return [f"{name}={'Ready' if _node_ready(n) else 'NotReady'}" for name, n in sorted(view["nodes"].items())]
+
+    def all_ready(view: dict) -> list[str] | None:
+        state = lines(view)
+        return state if state and all(s.endswith("=Ready") for s in state) else None
+
+    dyn = kube.dynamic(context)
+    return waiting.watch(waiting.Source("nodes", dyn.resources.get(api_version="v1", kind="Node"), dyn),
+                         all_ready, timeout=timeout, what="every node Ready",
+                         seen=lambda view: "\n".join(lines(view)) or "no nodes", error=ClusterError,
+                         hint="a node stays NotReady without a pod network: `kubectl -n kube-system get pods`")
+
+
+def _node_ready(node: dict) -> bool:
+    status, spec = node.get("status") or {}, node.get("spec") or {}
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or []) \
+        and not any(t.get("key") == "node.kubernetes.io/not-ready" for t in spec.get("taints") or [])
 
 
 def wait_metrics_api(timeout: float = 60) -> None:
@@ -403,39 +406,44 @@ def wait_metrics_api(timeout: float = 60) -> None:
     "Available" on the APIService is not enough: it was True while every proxied
     request got 404 (see k8s/kind-cluster.yaml). Twin: ``kubectl get --raw /apis/metrics.k8s.io/v1beta1``
     """
-    deadline = time.monotonic() + timeout
     last = ""
-    while time.monotonic() < deadline:
+
+    def answers() -> bool | None:
+        nonlocal last
         try:
             api = kube.api()
             resp = api.call_api("GET", api.configuration.host + "/apis/metrics.k8s.io/v1beta1",
                                 header_params={"Accept": "application/json"}, _request_timeout=10)
             if resp.status == 200:
-                return
+                return True
             last = f"HTTP {resp.status}"
         except Exception as err:  # noqa: BLE001 - ApiException or a transport error
             last = str(err)[:300]
-        time.sleep(2)
-    raise ClusterError("metrics-server is installed but the metrics API does not answer", state=last,
-                       hint="`kubectl -n kube-system logs deploy/metrics-server`; then `labctl down` and `labctl up`")
+        return None
+
+    waiting.poll(answers, timeout=timeout, what="the metrics API answering", seen=lambda: last, error=ClusterError,
+                 hint="`kubectl -n kube-system logs deploy/metrics-server`; then `labctl down` and `labctl up`")
 
 
 def wait_ingress_ready(timeout: float = 60) -> None:
     """Wait until the Ingress controller answers on host port 80 (404 for an unknown host is fine)."""
-    deadline = time.monotonic() + timeout
     last = ""
-    while time.monotonic() < deadline:
+
+    def answers() -> bool | None:
+        nonlocal last
         try:
-            resp = requests.get(f"http://127.0.0.1:{config.INGRESS_HTTP_PORT}/", headers={"Host": "kubelab-probe.localhost"},
-                                timeout=3)
+            resp = requests.get(f"http://127.0.0.1:{config.INGRESS_HTTP_PORT}/",
+                                headers={"Host": "kubelab-probe.localhost"}, timeout=3)
             if resp.status_code in (200, 404):
-                return
+                return True
             last = f"HTTP {resp.status_code}"
         except requests.RequestException as err:
             last = str(err)[:200]
-        time.sleep(1)
-    raise ClusterError(f"nothing answers on host port {config.INGRESS_HTTP_PORT}", state=last,
-                       hint="check the kind port mapping (docker port kubelab-control-plane) and the Traefik pod")
+        return None
+
+    waiting.poll(answers, timeout=timeout, what=f"the Ingress controller answering on host port {config.INGRESS_HTTP_PORT}",
+                 seen=lambda: last, error=ClusterError,
+                 hint="check the kind port mapping (docker port kubelab-control-plane) and the Traefik pod")
 
 
 def info() -> dict:

@@ -7,12 +7,11 @@ containerd reaches it by name.
 
 from __future__ import annotations
 
-import time
 
 import requests
 from docker.errors import APIError, NotFound
 
-from . import config
+from . import config, waiting
 from .docker_client import client
 from .errors import ClusterError, PortInUse
 from .ports import port_owner
@@ -69,17 +68,15 @@ def _image_present(image: str) -> bool:
 
 
 def wait_ready(timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def answers() -> bool | None:
         try:
-            if requests.get(f"http://{config.REGISTRY_HOST}/v2/", timeout=2).status_code == 200:
-                return
+            return True if requests.get(f"http://{config.REGISTRY_HOST}/v2/", timeout=2).status_code == 200 else None
         except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise ClusterError(f"the registry at {config.REGISTRY_HOST} does not answer",
-                       state=client().containers.get(config.REGISTRY_NAME).logs(tail=10).decode(errors="replace"),
-                       hint="`docker logs kubelab-registry`; remove it with `labctl down` and run `labctl up`")
+            return None
+
+    waiting.poll(answers, timeout=timeout, what=f"the registry at {config.REGISTRY_HOST} answering", error=ClusterError,
+                 seen=lambda: client().containers.get(config.REGISTRY_NAME).logs(tail=10).decode(errors="replace"),
+                 hint="`docker logs kubelab-registry`; remove it with `labctl down` and run `labctl up`")
 
 
 def connect(network: str = "kind") -> None:
