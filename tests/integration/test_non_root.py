@@ -25,7 +25,7 @@ HOME = Path("/home") / USER
 # The learner's own Python environment: the one this test runs in may sit where
 # other users cannot read (here: root's pyenv), as on any machine.
 VENV_BIN = HOME / "venv" / "bin"
-RUNTIME = ("docker", "kubernetes", "pyyaml", "requests", "filelock", "tenacity")
+RUNTIME = ("docker", "kubernetes", "pyyaml", "requests", "filelock")
 
 
 def as_learner(*args: str, timeout: int = 900) -> subprocess.CompletedProcess:
