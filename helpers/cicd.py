@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import pipeline
+from . import pipeline, waiting
 from .errors import LabError
 
 
@@ -78,13 +78,10 @@ class Watcher:
 
     def wait_for(self, commit: str, timeout: float = 300) -> Deploy:
         """Block until ``commit`` went through the loop; returns its record."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for d in self.deploys:
-                if d.commit == commit:
-                    return d
-            time.sleep(0.2)
-        raise TimeoutError(f"commit {commit} was not deployed within {timeout:.0f}s")
+        return waiting.poll(lambda: next((d for d in self.deploys if d.commit == commit), None), timeout=timeout,
+                            what=f"commit {commit} through the CI/CD loop",
+                            seen=lambda: f"deployed so far: {[d.commit for d in self.deploys] or 'nothing'}",
+                            hint="is the loop running (Watcher.start)? `git log` shows the commits it sees")
 
     def stop(self) -> None:
         self._stop.set()

@@ -13,8 +13,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import config, images, kube, manifests
-from .errors import LabError
+from . import config, images, kube, manifests, waiting
+from .errors import LabError, WaitTimedOut
 
 HELLO = config.REPO_ROOT / "apps" / "hello"
 LESSON_MANIFESTS = config.K8S_DIR / "lessons"
@@ -96,15 +96,29 @@ def time_pod_recovery(namespace: str, selector: str, replicas: int, timeout: flo
     Twin: ``kubectl delete pod NAME; kubectl get pods -w``
     """
     victim = sorted(r["name"] for r in kube.pod_table(namespace, selector))[0]
+    dyn = kube.dynamic()
     started = time.monotonic()
     kube.core().delete_namespaced_pod(victim, namespace, grace_period_seconds=0)
-    deadline = started + timeout
-    while time.monotonic() < deadline:
-        ready = [r for r in kube.pod_table(namespace, selector) if r["ready"] == "1/1" and r["status"] == "Running"]
-        if len(ready) == replicas and victim not in {r["name"] for r in ready}:
-            return victim, time.monotonic() - started
-        time.sleep(0.2)
-    raise TimeoutError(f"{replicas} pods were not Ready again within {timeout:.0f}s")
+
+    def ready_names(view: dict) -> list[str]:
+        return sorted(name for name, pod in view["pods"].items() if _pod_ready(pod))
+
+    def recovered(view: dict) -> float | None:
+        names = ready_names(view)
+        return time.monotonic() - started if len(names) == replicas and victim not in names else None
+
+    seconds = waiting.watch(
+        waiting.Source("pods", dyn.resources.get(api_version="v1", kind="Pod"), dyn, namespace, selector=selector),
+        recovered, timeout=timeout, what=f"{replicas} pods Ready again after deleting {victim}",
+        seen=lambda view: f"Ready: {', '.join(ready_names(view)) or 'none'}",
+        hint=f"`kubectl get pods -n {namespace} -l {selector}` and `kubectl describe` the one that is not Ready")
+    return victim, seconds
+
+
+def _pod_ready(pod: dict) -> bool:
+    status = pod.get("status") or {}
+    return (status.get("phase") == "Running" and not (pod.get("metadata") or {}).get("deletionTimestamp")
+            and any(c.get("type") == "Ready" and c.get("status") == "True" for c in status.get("conditions") or []))
 
 
 def fresh_namespace(name: str, lab: str | None = None) -> str:
@@ -146,15 +160,17 @@ def wait_hpa_measuring(namespace: str, name: str = "web", timeout: float = 120) 
 
     Twin: ``kubectl get hpa NAME -w`` until TARGETS shows a number, not ``<unknown>``
     """
-    deadline = time.monotonic() + timeout
-    while True:
-        s = hpa_sample(namespace, name)
-        if s["cpu_percent"] is not None:
-            return s
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"HPA {name} has no CPU measurement after {timeout:.0f}s: is metrics-server up? "
-                               "`kubectl top pods -n " + namespace + "`")
-        time.sleep(3)
+    dyn = kube.dynamic()
+    hpas = dyn.resources.get(api_version="autoscaling/v2", kind="HorizontalPodAutoscaler")
+
+    def measured(view: dict) -> dict | None:
+        hpa = view["hpa"].get(name)
+        return hpa_sample(namespace, name) if hpa and kube.hpa_cpu(hpa) is not None else None
+
+    return waiting.watch(waiting.Source("hpa", hpas, dyn, namespace, name=name), measured, timeout=timeout,
+                         what=f"HPA {name}'s first CPU measurement",
+                         seen=lambda view: "TARGETS still <unknown>" if view["hpa"] else f"no HPA {name}",
+                         hint=f"is metrics-server up? `kubectl top pods -n {namespace}`")
 
 
 def autoscale_run(namespace: str, load_docs: list[dict], name: str = "web", *, peak_timeout: float = 240,
@@ -163,7 +179,8 @@ def autoscale_run(namespace: str, load_docs: list[dict], name: str = "web", *, p
 
     Returns one sample per ``every`` seconds: ``t`` (s since the load began),
     ``phase`` ("peak" or "calm") and :func:`hpa_sample`'s fields. Raises
-    TimeoutError naming the phase that did not finish (with the last sample).
+    WaitTimedOut naming the phase that did not finish (with the last sample). A
+    sampler at a fixed pace, not a wait: the samples are the lesson's plot.
 
     Twin: ``kubectl apply -f load.yaml; kubectl get hpa NAME -w``; ``kubectl delete -f load.yaml``
     """
@@ -186,8 +203,10 @@ def autoscale_run(namespace: str, load_docs: list[dict], name: str = "web", *, p
                 if s["desired"] == goals[phase] and s["ready"] == goals[phase]:
                     break
                 if time.monotonic() > deadline:
-                    raise TimeoutError(f"the {phase} phase did not reach {goals[phase]} ready replicas in "
-                                       f"{timeout:.0f}s; last: {s}")
+                    raise WaitTimedOut(f"the {phase} phase did not reach {goals[phase]} ready replicas in "
+                                       f"{timeout:.0f}s", state=f"last sample: {s}",
+                                       hint=f"`kubectl get hpa {name} -n {namespace}` and `kubectl top pods -n "
+                                            f"{namespace}`: is the load running, is metrics-server up?")
                 time.sleep(every)
     finally:
         kube.delete(load_docs, namespace)
