@@ -276,25 +276,18 @@ def test_stray_and_failed_pods_matching_the_selector_do_not_hold_up_a_rollout(sa
     assert kube.rollout_status("hello", namespace, timeout=30)["revision"] == "2"  # settled, strays ignored
 
 
-def test_image_path_not_the_pushed_one_is_refused_before_deploy(sample_repo, namespace):
+@pytest.mark.parametrize("image,named", [
+    ("localhost:5001/hello-typo:v1", "hello-typo"),  # another repository
+    ("localhost:5001/hello:latest", "'localhost:5001/hello:latest'"),  # the pushed repository, another tag
+])
+def test_an_image_that_is_not_the_pushed_one_is_refused_before_deploy(sample_repo, namespace, image, named):
     own_host(sample_repo, namespace)
     dep = sample_repo / "k8s" / "deployment.yaml"
-    dep.write_text(dep.read_text().replace("image: IMAGE", "image: localhost:5001/hello-typo:v1"))
-    commit(sample_repo, "wrong image path")
+    dep.write_text(dep.read_text().replace("image: IMAGE", f"image: {image}"))
+    commit(sample_repo, f"image {image}")
     with pytest.raises(ManifestInvalid) as err:
         pipeline.run(sample_repo, namespace=namespace, echo=False)
-    assert any("hello-typo" in p and p.startswith("🔥") for p in err.value.problems)
-    assert kube.get("deployment", "hello", namespace) is None
-
-
-def test_the_pushed_repository_with_another_tag_is_refused_not_replaced(sample_repo, namespace):
-    own_host(sample_repo, namespace)
-    dep = sample_repo / "k8s" / "deployment.yaml"
-    dep.write_text(dep.read_text().replace("image: IMAGE", "image: localhost:5001/hello:latest"))
-    commit(sample_repo, "latest of the same repository")
-    with pytest.raises(ManifestInvalid) as err:
-        pipeline.run(sample_repo, namespace=namespace, echo=False)
-    assert any(p.startswith("🔥") and "'localhost:5001/hello:latest'" in p for p in err.value.problems)
+    assert any(p.startswith("🔥") and named in p for p in err.value.problems)
     assert "🔥" in err.value.hint
     assert kube.get("deployment", "hello", namespace) is None
 
