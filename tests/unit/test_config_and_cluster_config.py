@@ -26,9 +26,10 @@ def test_offline_refuses_images_the_kit_lacks():
 
 
 def test_system_manifests_only_use_images_the_kit_provides():
-    for path in cluster.SYSTEM_MANIFESTS:
+    for path in [cluster.NETWORK_MANIFEST, cluster.STORAGE_MANIFEST, *cluster.SYSTEM_MANIFESTS]:
         for doc in yaml.safe_load_all(path.read_text()):
-            for c in (doc.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])):
+            spec = doc.get("spec", {}).get("template", {}).get("spec", {})
+            for c in spec.get("initContainers", []) + spec.get("containers", []):
                 assert c["image"] in config.PUBLIC_TO_KIT, f"{path.name}: {c['image']} has no offline build"
 
 
@@ -36,11 +37,12 @@ def test_kind_config_online_and_offline_differ_only_in_image_source():
     online = cluster.kind_config(config.Mode(offline=False))
     offline = cluster.kind_config(config.Mode(offline=True))
     patches = offline.pop("kubeadmConfigPatches")
-    assert patches[:-1] == online.pop("kubeadmConfigPatches")
+    online_patches = online.pop("kubeadmConfigPatches")
+    assert patches[:-1] == online_patches[:-1]
     assert online == offline
-    patch = yaml.safe_load(patches[-1])
-    assert patch["imageRepository"] == config.KIT_REPO
-    assert patch["etcd"]["local"]["imageTag"] == config.KIT["ETCD_VERSION"]
+    assert yaml.safe_load(patches[-1]) == {"kind": "ClusterConfiguration", "imageRepository": config.KIT_REPO}
+    assert yaml.safe_load(online_patches[-1]) == {"kind": "ClusterConfiguration",
+                                                  "imageRepository": "registry.k8s.io"}
 
 
 def test_kind_config_maps_host_port_80_to_the_ingress_node_port():
