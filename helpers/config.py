@@ -53,7 +53,8 @@ PUBLIC_TO_KIT = {
     f"traefik:v{KIT['TRAEFIK_VERSION']}": f"{KIT_REPO}/traefik:v{KIT['TRAEFIK_VERSION']}",
     f"registry.k8s.io/metrics-server/metrics-server:v{KIT['METRICS_SERVER_VERSION']}":
         f"{KIT_REPO}/metrics-server:v{KIT['METRICS_SERVER_VERSION']}",
-    "python:3.12-slim": f"{KIT_REPO}/bookworm-python3:{KIT['DEBIAN_SUITE']}",
+    # The app base: Debian bookworm's Python 3.11 on both paths (one minor version).
+    "python:3.11-slim-bookworm": f"{KIT_REPO}/bookworm-python3:{KIT['DEBIAN_SUITE']}",
     f"registry.k8s.io/pause:{KIT['PAUSE_VERSION']}": f"{KIT_REPO}/pause:{KIT['PAUSE_VERSION']}",
     # The pod network and storage (k8s/system/kube-router.yaml, local-path-storage.yaml):
     # the same module versions, built by the kit.

@@ -96,7 +96,7 @@ def test_pod_traffic_leaving_the_cluster_is_masqueraded_to_the_node(namespace, h
               "        self.end_headers(); self.wfile.write(body)\n"
               "h.HTTPServer(('0.0.0.0', 8000), H).serve_forever()\n")
     name = f"kubelab-echo-{uuid.uuid4().hex[:6]}"
-    echo = client().containers.run(mode.image("python:3.12-slim"), ["python3", "-c", server], name=name,
+    echo = client().containers.run(mode.image("python:3.11-slim-bookworm"), ["python3", "-c", server], name=name,
                                    network="kind", detach=True, labels=config.labels("tests"))
     try:
         echo.reload()

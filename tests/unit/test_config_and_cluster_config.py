@@ -82,7 +82,7 @@ def test_record_names_each_difference_and_reads_old_records():
     online = record.wanted(config.Mode(offline=False), cluster.kind_config(config.Mode(offline=False)))
     diffs = record.differences(online, want)
     assert diffs[0] == "made online, `up` would make it offline"
-    assert diffs[1].startswith("node image kindest/node:") and diffs[1].endswith("kubelab.local/kit/node:v"
+    assert diffs[1].startswith("node image kindest/node:") and diffs[1].endswith(f"{config.KIT_REPO}/node:v"
                                                                                  + config.KIT["K8S_VERSION"])
     assert diffs[2] == "its kind config differs in kubeadmConfigPatches"
     # A record written before format 2 held only a hash of the kind config.
