@@ -175,11 +175,10 @@ build_local_path() {
   src=$(go_dir "github.com/rancher/local-path-provisioner@v$LOCAL_PATH_VERSION")
   mkdir -p "$bin_local_path"
   cd "$src"
-  # Its module ships vendor/: built from that, as its own scripts/build does. The
-  # vendored code is part of this module's zip, which the checksum database
-  # vouched for when it was downloaded (go_dir), and go build refuses a vendor/
-  # that disagrees with go.mod; `go mod verify` would only check copies it does not use.
-  go build -mod=vendor -trimpath -ldflags "-s -w -X main.VERSION=v$LOCAL_PATH_VERSION" \
+  go_verify
+  # A module zip carries no vendored code (only vendor/modules.txt), so the
+  # dependencies come from the module cache, checked against its go.sum.
+  go build -mod=readonly -trimpath -ldflags "-s -w -X main.VERSION=v$LOCAL_PATH_VERSION" \
     -o "$bin_local_path/local-path-provisioner" .
   "$bin_local_path/local-path-provisioner" --version
 }
