@@ -39,7 +39,7 @@ def by_hand(repo: Path, version: str) -> tuple[float, float]:
     tag = lessons.git(repo, "rev-parse", "--short=10", "HEAD").strip()
     image = f"{config.REGISTRY_HOST}/hello:{tag}"
     mode = config.detect_mode()
-    sh("docker", "build", "-q", "--build-arg", f"BASE_IMAGE={mode.image('python:3.12-slim')}", "-t", image, str(repo))
+    sh("docker", "build", "-q", "--build-arg", f"BASE_IMAGE={mode.image('python:3.11-slim-bookworm')}", "-t", image, str(repo))
     sh("docker", "push", "-q", image)
     out = repo.parent / "rendered"
     out.mkdir(exist_ok=True)

@@ -76,9 +76,11 @@ def create_side_cluster(workers: int = 2, offline: bool | None = None) -> str:
         yaml.safe_dump(cfg, f)
         f.flush()
         run(["kind", "create", "cluster", "--name", SIDE_CLUSTER, "--config", f.name,
-             "--image", mode.image(config.NODE_IMAGE_ONLINE), "--wait", "3m"], timeout=600)
+             "--image", mode.image(config.NODE_IMAGE_ONLINE), "--wait", "0s"], timeout=600)
     context = f"kind-{SIDE_CLUSTER}"
     kube.forget_clients()
+    # kind installs no pod network (disableDefaultCNI): the nodes wait for the lab's own.
+    cluster.install_network(mode, context=context)
     cluster.wait_nodes_ready(timeout=180, context=context)
     _restore_current_context()
     return context

@@ -1,5 +1,5 @@
-"""The lab cluster (DKOS's stand-in): kind, wired to the local registry, with an
-Ingress controller and metrics-server.
+"""The lab cluster (DKOS's stand-in): kind, wired to the local registry, with a
+pod network (kube-router), storage (local-path), an Ingress controller and metrics-server.
 
 ``up()`` is the same code online and offline; only the images differ
 (:class:`helpers.config.Mode`). Re-running it is safe: each step checks first.
@@ -25,7 +25,10 @@ from .ports import port_owner
 from .progress import Progress, Steps
 from .shell import run
 
-SYSTEM_MANIFESTS = [config.K8S_DIR / "system" / "traefik.yaml", config.K8S_DIR / "system" / "metrics-server.yaml"]
+SYSTEM_DIR = config.K8S_DIR / "system"
+SYSTEM_MANIFESTS = [SYSTEM_DIR / "traefik.yaml", SYSTEM_DIR / "metrics-server.yaml"]
+NETWORK_MANIFEST = SYSTEM_DIR / "kube-router.yaml"
+STORAGE_MANIFEST = SYSTEM_DIR / "local-path-storage.yaml"
 HOSTS_TOML = f'[host."http://{config.REGISTRY_NAME}:5000"]\n'
 
 
@@ -33,7 +36,8 @@ def kind_config(mode: config.Mode, workers: int = 0) -> dict:
     """The kind config from ``k8s/kind-cluster.yaml``, with ``workers`` worker nodes.
 
     Offline, kubeadm is pointed at the kit's image repository: the kit's images
-    carry its own name, never the official one they are not.
+    carry its own name, never the official one they are not. Their tags are the
+    ones kubeadm asks for, so that repository is the only difference.
 
     >>> cfg = kind_config(config.Mode(offline=False), workers=2)
     >>> [n["role"] for n in cfg["nodes"]]
@@ -47,15 +51,10 @@ def kind_config(mode: config.Mode, workers: int = 0) -> dict:
     for mapping in cfg["nodes"][0].get("extraPortMappings", []):
         if mapping["containerPort"] == config.INGRESS_NODE_PORT:
             mapping["hostPort"] = config.INGRESS_HTTP_PORT
-    if mode.offline:
-        kit = config.KIT
-        patch = {
-            "kind": "ClusterConfiguration",
-            "imageRepository": config.KIT_REPO,
-            "etcd": {"local": {"imageTag": kit["ETCD_VERSION"]}},
-            "dns": {"imageTag": f"v{kit['COREDNS_VERSION']}"},
-        }
-        cfg.setdefault("kubeadmConfigPatches", []).append(yaml.safe_dump(patch))
+    # Said on both paths (online it is kubeadm's default), so the two configs
+    # differ in this one image reference.
+    patch = {"kind": "ClusterConfiguration", "imageRepository": mode.image_repository}
+    cfg.setdefault("kubeadmConfigPatches", []).append(yaml.safe_dump(patch))
     return cfg
 
 
@@ -117,8 +116,12 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, r
             kube.forget_clients()
         with steps.step("registry wired into the nodes") as s:
             s.detail = _surviving_restarts(_wire_registry, "wiring the registry", echo)
+        with steps.step("pod network (kube-router)") as s:
+            s.detail = _surviving_restarts(lambda: install_network(mode), "installing kube-router", echo)
         with steps.step("nodes Ready, cluster DNS up") as s:
             s.detail = _surviving_restarts(_nodes_and_dns, "waiting for nodes and DNS", echo)
+        with steps.step("storage (local-path, default StorageClass)") as s:
+            s.detail = _surviving_restarts(lambda: _storage(mode), "installing local-path", echo)
         with steps.step("ingress controller (Traefik)") as s:
             s.detail = _surviving_restarts(lambda: _ingress(mode), "installing Traefik", echo)
         if metrics_server:
@@ -217,6 +220,21 @@ def _nodes_and_dns() -> str:
     ready = wait_nodes_ready(timeout=180)
     kube.wait("deployment/coredns", namespace="kube-system", timeout=180)
     return ", ".join(ready)
+
+
+def install_network(mode: config.Mode, context: str | None = None) -> str:
+    """Apply the pod network (kube-router); the nodes turn Ready once it runs on them.
+
+    Twin: ``kubectl apply -f k8s/system/kube-router.yaml``
+    """
+    kube.apply(_system_docs(NETWORK_MANIFEST, mode), context=context)
+    return "kube-router: routes, masquerade, NetworkPolicy"
+
+
+def _storage(mode: config.Mode) -> str:
+    kube.apply(_system_docs(STORAGE_MANIFEST, mode))
+    kube.wait("deployment/local-path-provisioner", namespace="local-path-storage", timeout=180)
+    return "StorageClass standard (rancher.io/local-path)"
 
 
 def _ingress(mode: config.Mode) -> str:
@@ -366,13 +384,62 @@ def _registry_configmap() -> dict:
 
 
 def _system_docs(path, mode: config.Mode) -> list[dict]:
-    """A system manifest with each container image mapped for the mode."""
+    """A system manifest with each container image mapped for the mode.
+
+    Images are the only thing mapped: pod templates' containers and init
+    containers, and the helper pod template local-path keeps in its ConfigMap.
+    """
     docs = copy.deepcopy(kube.load_docs(path))
     for doc in docs:
         spec = doc.get("spec", {}).get("template", {}).get("spec", {})
-        for c in spec.get("containers", []):
-            c["image"] = mode.image(c["image"])
+        _map_images(spec, mode)
+        if doc.get("kind") == "ConfigMap" and "helperPod.yaml" in doc.get("data", {}):
+            pod = yaml.safe_load(doc["data"]["helperPod.yaml"])
+            _map_images(pod["spec"], mode)
+            doc["data"]["helperPod.yaml"] = yaml.safe_dump(pod, sort_keys=False)
     return docs
+
+
+def _map_images(pod_spec: dict, mode: config.Mode) -> None:
+    for c in pod_spec.get("initContainers", []) + pod_spec.get("containers", []):
+        c["image"] = mode.image(c["image"])
+
+
+def system_docs(mode: config.Mode) -> dict[str, list[dict]]:
+    """Every system manifest ``up`` applies, by file name, as applied in ``mode``."""
+    paths = [NETWORK_MANIFEST, STORAGE_MANIFEST, *SYSTEM_MANIFESTS]
+    return {p.name: _system_docs(p, mode) for p in paths}
+
+
+# The control plane's images, named as kubeadm names them under its imageRepository
+# (the tags are kubeadm v1.34's own: versions.env holds the same).
+def control_plane_images(mode: config.Mode) -> list[str]:
+    """The images kubeadm and containerd run on the nodes, for ``mode``.
+
+    >>> control_plane_images(config.Mode(offline=False))[0]
+    'registry.k8s.io/kube-apiserver:v1.34.11'
+    """
+    kit, repo = config.KIT, mode.image_repository
+    k8s = f"v{kit['K8S_VERSION']}"
+    names = [f"kube-apiserver:{k8s}", f"kube-controller-manager:{k8s}", f"kube-scheduler:{k8s}",
+             f"kube-proxy:{k8s}", f"etcd:{kit['ETCD_IMAGE_TAG']}",
+             # kubeadm files CoreDNS under coredns/ only in its default repository
+             ("coredns/" if repo == config.KUBEADM_IMAGE_REPOSITORY else "") + f"coredns:v{kit['COREDNS_VERSION']}",
+             f"pause:{kit['PAUSE_VERSION']}"]
+    return [f"{repo}/{n}" for n in names]
+
+
+def rendered(mode: config.Mode, workers: int = 0) -> dict:
+    """Everything ``up`` would create in ``mode``: the kind config, the node image,
+    the control plane's and the registry's images, and every system manifest as applied.
+
+    Online and offline must differ only in image references (tests/unit/test_offline_equality.py).
+    """
+    return {"kind_config": kind_config(mode, workers),
+            "node_image": mode.image(config.NODE_IMAGE_ONLINE),
+            "registry_image": mode.image(registry.REGISTRY_IMAGE),
+            "control_plane_images": control_plane_images(mode),
+            "system": system_docs(mode)}
 
 
 def wait_nodes_ready(timeout: float = 180, context: str | None = None) -> list[str]:

@@ -42,7 +42,8 @@ def _kit_versions() -> dict[str, str]:
 
 
 KIT = _kit_versions()
-KIT_REPO = KIT["KIT_REPO"]
+# KUBELAB_KIT_REPO: a trial kit built under another name (offline-kit/build.sh reads it too).
+KIT_REPO = os.environ.get("KUBELAB_KIT_REPO") or KIT["KIT_REPO"]
 
 # Public image -> the offline kit's local build of the same software.
 NODE_IMAGE_ONLINE = "kindest/node:v1.34.11@sha256:44e222ee2132dab25ff87301682f89eb82c7880ea3a1bf543bfe9708fd08d67d"
@@ -52,11 +53,25 @@ PUBLIC_TO_KIT = {
     f"traefik:v{KIT['TRAEFIK_VERSION']}": f"{KIT_REPO}/traefik:v{KIT['TRAEFIK_VERSION']}",
     f"registry.k8s.io/metrics-server/metrics-server:v{KIT['METRICS_SERVER_VERSION']}":
         f"{KIT_REPO}/metrics-server:v{KIT['METRICS_SERVER_VERSION']}",
-    "python:3.12-slim": f"{KIT_REPO}/bookworm-python3:{KIT['DEBIAN_SUITE']}",
+    # The app base: Debian bookworm's Python 3.11 on both paths (one minor version).
+    "python:3.11-slim-bookworm": f"{KIT_REPO}/bookworm-python3:{KIT['DEBIAN_SUITE']}",
     f"registry.k8s.io/pause:{KIT['PAUSE_VERSION']}": f"{KIT_REPO}/pause:{KIT['PAUSE_VERSION']}",
+    # The pod network and storage (k8s/system/kube-router.yaml, local-path-storage.yaml):
+    # the same module versions, built by the kit.
+    f"docker.io/cloudnativelabs/kube-router:v{KIT['KUBE_ROUTER_VERSION']}":
+        f"{KIT_REPO}/kube-router:v{KIT['KUBE_ROUTER_VERSION']}",
+    f"rancher/local-path-provisioner:v{KIT['LOCAL_PATH_VERSION']}":
+        f"{KIT_REPO}/local-path-provisioner:v{KIT['LOCAL_PATH_VERSION']}",
+    # local-path's helper pod only runs sh, mkdir and rm: the kit's Debian minbase.
+    "busybox:1.37.0": f"{KIT_REPO}/bookworm-iptables:{KIT['DEBIAN_SUITE']}",
     # A minimal Debian without Python: the kit's bookworm minbase (plus iptables).
     "debian:bookworm-slim": f"{KIT_REPO}/bookworm-iptables:{KIT['DEBIAN_SUITE']}",
 }
+
+
+# Where kubeadm takes the control plane's images (apiserver, etcd, CoreDNS, pause...):
+# its default online, the kit's repository offline (same names and tags).
+KUBEADM_IMAGE_REPOSITORY = "registry.k8s.io"
 
 
 @dataclass(frozen=True)
@@ -79,6 +94,15 @@ class Mode:
             return PUBLIC_TO_KIT[public]
         except KeyError:
             raise KeyError(f"the offline kit has no build of {public!r}") from None
+
+    @property
+    def image_repository(self) -> str:
+        """kubeadm's ``imageRepository``: the control plane's images come from there.
+
+        >>> Mode(offline=False).image_repository
+        'registry.k8s.io'
+        """
+        return KIT_REPO if self.offline else KUBEADM_IMAGE_REPOSITORY
 
 
 def registry_reachable(host: str = "registry-1.docker.io", timeout: float = 3.0) -> bool:

@@ -50,7 +50,7 @@ def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", buil
           echo: bool = True, silence: float = BUILD_SILENCE) -> BuildResult:
     """Build an image from ``context`` with streamed progress.
 
-    ``BASE_IMAGE`` is passed as a build argument: ``python:3.12-slim`` online, the
+    ``BASE_IMAGE`` is passed as a build argument: ``python:3.11-slim-bookworm`` online, the
     offline kit's Debian base offline, so Dockerfiles stay the same in both modes.
     A Dockerfile that needs BuildKit is refused before building, and a step that
     prints nothing for ``silence`` seconds is stopped: both as :class:`BuildFailed`
@@ -69,7 +69,7 @@ def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", buil
                                "builds from the root Dockerfile")
     _refuse_buildkit_only(context / dockerfile)
     mode = mode or config.detect_mode()
-    args = {"BASE_IMAGE": mode.image("python:3.12-slim")}
+    args = {"BASE_IMAGE": mode.image("python:3.11-slim-bookworm")}
     args.update(build_args or {})
     all_labels = config.labels()
     all_labels.update(labels or {})

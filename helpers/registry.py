@@ -17,6 +17,8 @@ from .errors import ClusterError, PortInUse
 from .ports import port_owner
 
 
+REGISTRY_IMAGE = "registry:2"
+
 def status() -> str:
     """``running``, ``stopped`` or ``missing``. Twin: ``docker ps -a -f name=kubelab-registry``"""
     try:
@@ -43,7 +45,7 @@ def ensure(mode: config.Mode) -> str:
     if owner:
         raise PortInUse(f"port {config.REGISTRY_PORT} is taken, the local registry needs it", state=owner,
                         hint=f"stop what listens on {config.REGISTRY_PORT} (see above), then run `labctl up` again")
-    image = mode.image("registry:2")
+    image = mode.image(REGISTRY_IMAGE)
     if mode.offline and not _image_present(image):
         raise ClusterError(f"the offline kit's registry image {image} is missing",
                            hint="build the kit: offline-kit/build.sh (about 15 minutes the first time)")

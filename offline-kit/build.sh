@@ -16,6 +16,9 @@ kit_dir=$(cd "$(dirname "$0")" && pwd)
 repo_dir=$(dirname "$kit_dir")
 # shellcheck source=versions.env
 source "$kit_dir/versions.env"
+# Another repository name for a trial kit beside the one in use (helpers/config.py
+# reads the same variable), e.g. KUBELAB_KIT_REPO=kubelab.local/kit-next.
+KIT_REPO=${KUBELAB_KIT_REPO:-$KIT_REPO}
 cache=${KUBELAB_CACHE:-/var/cache/kubelab}/kit
 logs=$cache/logs
 force=0
@@ -24,9 +27,11 @@ export GOFLAGS=-buildvcs=false CGO_ENABLED=0 DEBIAN_FRONTEND=noninteractive
 kit_images=(
   "kube-apiserver:v$K8S_VERSION" "kube-controller-manager:v$K8S_VERSION"
   "kube-scheduler:v$K8S_VERSION" "kube-proxy:v$K8S_VERSION"
-  "etcd:$ETCD_VERSION" "coredns:v$COREDNS_VERSION" "pause:$PAUSE_VERSION"
-  "kubelab-cni:v$K8S_VERSION" "traefik:v$TRAEFIK_VERSION"
-  "metrics-server:v$METRICS_SERVER_VERSION"
+  "etcd:$ETCD_IMAGE_TAG" "coredns:v$COREDNS_VERSION" "pause:$PAUSE_VERSION"
+  "kube-router:v$KUBE_ROUTER_VERSION" "local-path-provisioner:v$LOCAL_PATH_VERSION"
+  "traefik:v$TRAEFIK_VERSION" "metrics-server:v$METRICS_SERVER_VERSION"
+  # local-path's helper pod (busybox online): sh, mkdir and rm on the nodes
+  "bookworm-iptables:$DEBIAN_SUITE"
 )
 # Images that stay on the host (the registry runs beside the cluster; the base is
 # what sample apps build FROM) rather than inside the node image.
@@ -82,13 +87,30 @@ go_dir() { # the module cache folder of MODULE@VERSION, downloaded on demand
   go mod download -json "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'
 }
 
+# go_verify: run in the main module's folder before a build. Go checks a module
+# against go.sum (and the checksum database) when it downloads it; `go mod verify`
+# checks that what sits in the shared module cache is still what was downloaded,
+# for every module of the build, not only the wrapper modules.
+go_verify() {
+  case "$(go env GOSUMDB) $(go env GONOSUMDB) $(go env GOINSECURE) $(go env GOFLAGS)" in
+    off*|*-insecure*) echo "ERROR: checksum checks are off (GOSUMDB/GOINSECURE/GOFLAGS)"; exit 1 ;;
+  esac
+  [ -z "$(go env GONOSUMDB)$(go env GOINSECURE)" ] || { echo "ERROR: GONOSUMDB/GOINSECURE exempt modules from checks"; exit 1; }
+  go mod verify
+}
+
 bin_k8s=$cache/bin/kubernetes-v$K8S_VERSION
 bin_kind=$cache/bin/kind-v$KIND_VERSION
 bin_dns=$cache/bin/coredns-v$COREDNS_VERSION
 bin_traefik=$cache/bin/traefik-v$TRAEFIK_VERSION
 bin_metrics=$cache/bin/metrics-server-v$METRICS_SERVER_VERSION
-bin_deb=$cache/bin/debian-etcd-$ETCD_VERSION-registry-$REGISTRY_VERSION
+bin_etcd=$cache/bin/etcd-v$ETCD_VERSION
+bin_router=$cache/bin/kube-router-v$KUBE_ROUTER_VERSION
+bin_local_path=$cache/bin/local-path-provisioner-v$LOCAL_PATH_VERSION
+bin_pause=$cache/bin/pause-$PAUSE_VERSION-k8s-v$K8S_VERSION
+bin_deb=$cache/bin/debian-registry-$REGISTRY_VERSION
 rootfs=$cache/rootfs
+debian_keyring=${DEBIAN_KEYRING:-/usr/share/keyrings/debian-archive-keyring.gpg}
 
 # --- Go builds ----------------------------------------------------------------
 build_kubernetes() {
@@ -99,18 +121,71 @@ build_kubernetes() {
     -X k8s.io/client-go/pkg/version.gitVersion=v$K8S_VERSION"
   mkdir -p "$bin_k8s"
   cd "$kit_dir/go/kubernetes"
+  go_verify
   # The wrapper module pins the release: fail loudly if versions.env moved on.
   grep -q "k8s.io/kubernetes v$K8S_VERSION" go.mod || { echo "go/kubernetes/go.mod does not require v$K8S_VERSION"; exit 1; }
   go build -trimpath -ldflags "$ld" -o "$bin_k8s/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
     k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kube-proxy \
-    k8s.io/kubernetes/cmd/kubeadm k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl \
-    ./cmd/kubelab-cni
+    k8s.io/kubernetes/cmd/kubeadm k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kubectl
   "$bin_k8s/kubeadm" version -o short | grep -qx "v$K8S_VERSION"
+  # etcd, CoreDNS and pause must be the versions this kubeadm deploys.
+  "$bin_k8s/kubeadm" config images list --kubernetes-version "v$K8S_VERSION" | tee "$bin_k8s/images.txt"
+  grep -qx "registry.k8s.io/etcd:$ETCD_IMAGE_TAG" "$bin_k8s/images.txt"
+  grep -qx "registry.k8s.io/coredns/coredns:v$COREDNS_VERSION" "$bin_k8s/images.txt"
+  grep -qx "registry.k8s.io/pause:$PAUSE_VERSION" "$bin_k8s/images.txt"
+}
+
+# pause from Kubernetes' own source (build/pause/linux/pause.c in the module the
+# kit builds), compiled as its Makefile does: static, with the version define.
+build_pause() {
+  local src
+  src=$(cd "$kit_dir/go/kubernetes" && go_dir "k8s.io/kubernetes@v$K8S_VERSION")
+  mkdir -p "$bin_pause"
+  grep -q "^TAG ?= $PAUSE_VERSION\$" "$src/build/pause/Makefile" || { echo "k8s.io/kubernetes@v$K8S_VERSION builds another pause than $PAUSE_VERSION"; exit 1; }
+  gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_VERSION-kubelab-k8s-v$K8S_VERSION" \
+    -o "$bin_pause/pause" "$src/build/pause/linux/pause.c"
+  strip "$bin_pause/pause"
+  "$bin_pause/pause" -v
+}
+
+build_etcd() {
+  mkdir -p "$bin_etcd"
+  cd "$kit_dir/go/etcd"
+  go_verify
+  grep -q "go.etcd.io/etcd/server/v3 v$ETCD_VERSION" go.mod || { echo "go/etcd/go.mod does not require v$ETCD_VERSION"; exit 1; }
+  go build -trimpath -ldflags "-s -w" -o "$bin_etcd/etcd" go.etcd.io/etcd/server/v3
+  "$bin_etcd/etcd" --version | grep -q "etcd Version: $ETCD_VERSION"
+  "$bin_etcd/etcd" --version
+}
+
+build_kube_router() {
+  local src
+  src=$(go_dir "github.com/cloudnativelabs/kube-router/v2@v$KUBE_ROUTER_VERSION")
+  mkdir -p "$bin_router"
+  cd "$src"
+  go_verify
+  go build -trimpath -ldflags "-s -w -X github.com/cloudnativelabs/kube-router/v2/pkg/version.Version=v$KUBE_ROUTER_VERSION" \
+    -o "$bin_router/kube-router" ./cmd/kube-router
+  "$bin_router/kube-router" --version
+}
+
+build_local_path() {
+  local src
+  src=$(go_dir "github.com/rancher/local-path-provisioner@v$LOCAL_PATH_VERSION")
+  mkdir -p "$bin_local_path"
+  cd "$src"
+  go_verify
+  # A module zip carries no vendored code (only vendor/modules.txt), so the
+  # dependencies come from the module cache, checked against its go.sum.
+  go build -mod=readonly -trimpath -ldflags "-s -w -X main.VERSION=v$LOCAL_PATH_VERSION" \
+    -o "$bin_local_path/local-path-provisioner" .
+  "$bin_local_path/local-path-provisioner" --version
 }
 
 build_kind() {
   mkdir -p "$bin_kind"
+  (cd "$(go_dir "sigs.k8s.io/kind@v$KIND_VERSION")" && go_verify)
   GOBIN="$bin_kind" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kind@v$KIND_VERSION"
   "$bin_kind/kind" version
 }
@@ -118,6 +193,7 @@ build_kind() {
 build_coredns() {
   mkdir -p "$bin_dns"
   cd "$kit_dir/go/coredns"
+  go_verify
   go build -trimpath -ldflags "-s -w -X github.com/coredns/coredns/coremain.GitCommit=kubelab-kit" -o "$bin_dns/coredns" .
   "$bin_dns/coredns" -version
 }
@@ -129,6 +205,7 @@ build_traefik() {
   src=$(go_dir "github.com/traefik/traefik/v3@v$TRAEFIK_VERSION")
   mkdir -p "$bin_traefik"
   cd "$src"
+  go_verify
   go build -trimpath -ldflags "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$TRAEFIK_VERSION" \
     -o "$bin_traefik/traefik" ./cmd/traefik
   "$bin_traefik/traefik" version
@@ -139,6 +216,7 @@ build_metrics_server() {
   src=$(go_dir "sigs.k8s.io/metrics-server@v$METRICS_SERVER_VERSION")
   mkdir -p "$bin_metrics"
   cd "$src"
+  go_verify
   go build -trimpath -ldflags "-s -w" -o "$bin_metrics/metrics-server" ./cmd/metrics-server
   "$bin_metrics/metrics-server" --version
 }
@@ -146,15 +224,14 @@ build_metrics_server() {
 # --- Debian -------------------------------------------------------------------
 fetch_debian_bins() {
   local debs=$cache/../debs/forky tmp
-  "$repo_dir/tools/debian-fetch.sh" forky "$debs" etcd-server docker-registry
-  ls "$debs"/etcd-server_"$ETCD_VERSION"-*.deb "$debs"/docker-registry_"$REGISTRY_VERSION"+*.deb
+  "$repo_dir/tools/debian-fetch.sh" forky "$debs" docker-registry
+  ls "$debs"/docker-registry_"$REGISTRY_VERSION"+*.deb
   tmp=$(mktemp -d)
-  dpkg-deb -x "$debs"/etcd-server_"$ETCD_VERSION"-*.deb "$tmp"
   dpkg-deb -x "$debs"/docker-registry_"$REGISTRY_VERSION"+*.deb "$tmp"
   mkdir -p "$bin_deb"
-  cp "$tmp/usr/bin/etcd" "$tmp/usr/bin/docker-registry" "$bin_deb/"
+  cp "$tmp/usr/bin/docker-registry" "$bin_deb/"
   rm -rf "$tmp"
-  "$bin_deb/etcd" --version
+  "$bin_deb/docker-registry" --version
 }
 
 # debootstrap_image NAME TAG PACKAGES: a minbase Debian rootfs with PACKAGES,
@@ -163,8 +240,12 @@ debootstrap_image() {
   local name=$1 tag=$2 pkgs=$3 key=$4 dir="$rootfs/$1"
   mkdir -p "$rootfs/debs"
   rm -rf "$dir"
-  debootstrap --variant=minbase --cache-dir="$rootfs/debs" --include="$pkgs" \
-    "$DEBIAN_SUITE" "$dir" http://deb.debian.org/debian
+  # The Release file's signature is checked against Debian's archive keyring and
+  # every package against the Release's hashes; without the keyring debootstrap
+  # would only warn, so its absence is an error here.
+  [ -s "$debian_keyring" ] || { echo "ERROR: $debian_keyring is missing: install debian-archive-keyring"; exit 1; }
+  debootstrap --force-check-gpg --keyring="$debian_keyring" --variant=minbase \
+    --cache-dir="$rootfs/debs" --include="$pkgs" "$DEBIAN_SUITE" "$dir" http://deb.debian.org/debian
   rm -rf "$dir"/var/cache/apt/*.bin "$dir"/var/cache/apt/archives/*.deb "$dir"/var/lib/apt/lists/* \
     "$dir"/usr/share/doc/* "$dir"/usr/share/man/* "$dir"/usr/share/info/* "$dir"/var/log/*.log
   find "$dir/usr/share/locale" -mindepth 1 -maxdepth 1 ! -name 'locale.alias' -exec rm -rf {} +
@@ -175,7 +256,8 @@ debootstrap_image() {
 }
 
 rootfs_python() { debootstrap_image bookworm-python3 "$DEBIAN_SUITE" python3,ca-certificates "$1"; }
-rootfs_iptables() { debootstrap_image bookworm-iptables "$DEBIAN_SUITE" iptables,conntrack "$1"; }
+# kube-proxy and kube-router: iptables, ipset (kube-router's NetworkPolicy), ip.
+rootfs_iptables() { debootstrap_image bookworm-iptables "$DEBIAN_SUITE" iptables,ipset,iproute2,conntrack "$1"; }
 rootfs_node() {
   debootstrap_image node-rootfs "$DEBIAN_SUITE" \
     systemd,systemd-sysv,dbus,containerd,runc,containernetworking-plugins,iptables,nftables,conntrack,iproute2,ethtool,util-linux,mount,kmod,socat,libseccomp2,pigz,ca-certificates,procps,jq,curl,e2fsprogs,bash \
@@ -205,16 +287,15 @@ build_component_images() {
     docker image inspect "$KIT_REPO/$c:v$K8S_VERSION" >/dev/null
   done
   docker_build "$KIT_REPO/kube-proxy:v$K8S_VERSION" "$img/kube-proxy" "$key" "$bin_k8s/kube-proxy"
-  docker_build "$KIT_REPO/kubelab-cni:v$K8S_VERSION" "$img/static-binary" "$key" "$bin_k8s/kubelab-cni"
+  docker_build "$KIT_REPO/kube-router:v$KUBE_ROUTER_VERSION" "$img/kube-router" "$key" "$bin_router/kube-router"
+  docker_build "$KIT_REPO/local-path-provisioner:v$LOCAL_PATH_VERSION" "$img/static-binary" "$key" \
+    "$bin_local_path/local-path-provisioner"
   docker_build "$KIT_REPO/coredns:v$COREDNS_VERSION" "$img/coredns" "$key" "$bin_dns/coredns"
   docker_build "$KIT_REPO/traefik:v$TRAEFIK_VERSION" "$img/traefik" "$key" "$bin_traefik/traefik"
   docker_build "$KIT_REPO/metrics-server:v$METRICS_SERVER_VERSION" "$img/metrics-server" "$key" "$bin_metrics/metrics-server"
-  docker_build "$KIT_REPO/etcd:$ETCD_VERSION" "$img/etcd" "$key" "$bin_deb/etcd"
+  docker_build "$KIT_REPO/etcd:$ETCD_IMAGE_TAG" "$img/static-binary" "$key" "$bin_etcd/etcd"
   docker_build "$KIT_REPO/registry:$REGISTRY_VERSION" "$img/registry" "$key" "$bin_deb/docker-registry"
-  gcc -static -O2 -s -Wall -o "$cache/ctx/pause-bin" "$img/pause/pause.c"
-  mkdir -p "$cache/ctx/pause-files" && mv "$cache/ctx/pause-bin" "$cache/ctx/pause-files/pause"
-  docker_build "$KIT_REPO/pause:$PAUSE_VERSION" "$img/pause" "$key" "$cache/ctx/pause-files/pause"
-  rm -rf "$cache/ctx/pause-files"
+  docker_build "$KIT_REPO/pause:$PAUSE_VERSION" "$img/pause" "$key" "$bin_pause/pause"
 }
 
 build_node_image() {
@@ -224,7 +305,6 @@ build_node_image() {
   cp -r "$kit_dir/images/node/." "$ctx/"
   cp -r "$kind_src/images/base/files" "$ctx/kind-base"
   chmod -R u+w "$ctx"
-  sed -i "s#KIT_REPO/kubelab-cni:K8S_VERSION#$KIT_REPO/kubelab-cni:v$K8S_VERSION#" "$ctx/manifests/default-cni.yaml"
   cp "$bin_k8s/kubeadm" "$bin_k8s/kubelet" "$bin_k8s/kubectl" "$ctx/bin/"
   docker build -q --label "kubelab.kit.key=$key" \
     --build-arg "NODE_ROOTFS=$KIT_REPO/node-rootfs:$DEBIAN_SUITE" \
@@ -269,6 +349,10 @@ net_hint="the Go module proxy or Debian could not be reached, or a version in ve
 step go-kubernetes "$(key_of "$kit_dir/go/kubernetes")" "$net_hint" build_kubernetes
 step go-kind "$(key_of /dev/null)" "$net_hint" build_kind
 step go-coredns "$(key_of "$kit_dir/go/coredns")" "$net_hint" build_coredns
+step go-etcd "$(key_of "$kit_dir/go/etcd")" "$net_hint" build_etcd
+step go-kube-router "$(key_of /dev/null)" "$net_hint" build_kube_router
+step go-local-path "$(key_of /dev/null)" "$net_hint" build_local_path
+step pause "$(key_of /dev/null)" "gcc could not build Kubernetes' pause.c: install gcc and libc6-dev (static glibc)" build_pause
 step go-traefik "$(key_of /dev/null)" "$net_hint" build_traefik
 step go-metrics-server "$(key_of /dev/null)" "$net_hint" build_metrics_server
 step debian-bins "$(key_of "$repo_dir/tools/debian-fetch.sh")" "$net_hint" fetch_debian_bins

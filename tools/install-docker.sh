@@ -56,15 +56,22 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-if [ ! -x "$prefix/usr/sbin/dockerd" ] || [ ! -x "$prefix/usr/bin/containerd" ]; then
-  say "… fetching docker.io and containerd from Debian forky"
-  debs="$cache/debs/forky"
-  pkgs=(docker.io containerd)
-  command -v docker >/dev/null || pkgs+=(docker-cli)
-  "$here/debian-fetch.sh" forky "$debs" "${pkgs[@]}"
-  mkdir -p "$prefix"
-  for p in "${pkgs[@]}"; do dpkg-deb -x "$debs/${p}"_*.deb "$prefix"; done
-fi
+# The packages come through debian-fetch.sh, which checks what it reuses from its
+# cache; an engine unpacked earlier is compared file by file with them (tar -d)
+# and unpacked again when anything differs or is missing.
+debs="$cache/debs/forky"
+pkgs=(docker.io containerd)
+{ command -v docker >/dev/null && [ "$(readlink -f "$(command -v docker)")" != "$prefix/usr/bin/docker" ]; } || pkgs+=(docker-cli)
+say "… checking docker.io and containerd from Debian forky (cache: $debs)"
+"$here/debian-fetch.sh" forky "$debs" "${pkgs[@]}"
+for p in "${pkgs[@]}"; do
+  deb=$(ls "$debs/${p}"_*.deb | head -1)
+  if ! dpkg-deb --fsys-tarfile "$deb" | tar -C "$prefix" -d >/dev/null 2>&1; then
+    say "… unpacking $(basename "$deb") into $prefix"
+    mkdir -p "$prefix"
+    dpkg-deb -x "$deb" "$prefix"
+  fi
+done
 command -v docker >/dev/null || ln -sf "$prefix/usr/bin/docker" /usr/local/bin/docker
 # dockerd looks up containerd, the shim, runc and docker-init on PATH.
 export PATH="$prefix/usr/bin:$prefix/usr/sbin:/usr/sbin:/usr/bin:/sbin:/bin:$PATH"
@@ -81,6 +88,15 @@ for pidf in /var/run/docker.pid /run/containerd/containerd.pid; do
 done
 mkdir -p /etc/docker
 docker_group
+# dockerd's own log is rotated at each start, three generations of at most 10 MiB
+# kept; containers' logs are capped by the daemon.json written here when absent.
+if [ -f "$log" ] && [ "$(stat -c %s "$log")" -gt $((10 * 1024 * 1024)) ]; then
+  for i in 2 1; do [ -f "$log.$i" ] && mv -f "$log.$i" "$log.$((i + 1))"; done
+  mv -f "$log" "$log.1"
+fi
+[ -f /etc/docker/daemon.json ] || cat > /etc/docker/daemon.json <<'JSON'
+{"log-driver": "json-file", "log-opts": {"max-size": "10m", "max-file": "3"}}
+JSON
 say "… starting dockerd (log: $log)"
 nohup setsid dockerd --host=unix:///var/run/docker.sock >>"$log" 2>&1 < /dev/null &
 for _ in $(seq 1 60); do

@@ -1,5 +1,5 @@
 """The offline pod network across nodes: a pod on one kind node reaches a pod on
-another through the routes kubelab-cni installs (kindnetd's job online)."""
+another through the routes kube-router installs (the same network online)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def test_pod_on_one_node_reaches_a_pod_on_another(lab_cluster, hello_image):
             kube.wait(f"pod/{name}", "condition=Ready", namespace="default", timeout=120, context=ctx)
         ips = {n: kube.core(ctx).read_namespaced_pod(n, "default").status.pod_ip for n in pods}
         assert ips["on-plane"].rsplit(".", 1)[0] != ips["on-worker"].rsplit(".", 1)[0], ips  # two podCIDRs
-        # The agents route a new node's podCIDR within a sync period (2 s): allow for it.
+        # kube-router learns a new node's podCIDR over BGP within seconds: allow for it.
         script = ("import time, urllib.request as u\n"
                   "for attempt in range(20):\n"
                   "    try:\n"

@@ -26,9 +26,10 @@ def test_offline_refuses_images_the_kit_lacks():
 
 
 def test_system_manifests_only_use_images_the_kit_provides():
-    for path in cluster.SYSTEM_MANIFESTS:
+    for path in [cluster.NETWORK_MANIFEST, cluster.STORAGE_MANIFEST, *cluster.SYSTEM_MANIFESTS]:
         for doc in yaml.safe_load_all(path.read_text()):
-            for c in (doc.get("spec", {}).get("template", {}).get("spec", {}).get("containers", [])):
+            spec = doc.get("spec", {}).get("template", {}).get("spec", {})
+            for c in spec.get("initContainers", []) + spec.get("containers", []):
                 assert c["image"] in config.PUBLIC_TO_KIT, f"{path.name}: {c['image']} has no offline build"
 
 
@@ -36,11 +37,12 @@ def test_kind_config_online_and_offline_differ_only_in_image_source():
     online = cluster.kind_config(config.Mode(offline=False))
     offline = cluster.kind_config(config.Mode(offline=True))
     patches = offline.pop("kubeadmConfigPatches")
-    assert patches[:-1] == online.pop("kubeadmConfigPatches")
+    online_patches = online.pop("kubeadmConfigPatches")
+    assert patches[:-1] == online_patches[:-1]
     assert online == offline
-    patch = yaml.safe_load(patches[-1])
-    assert patch["imageRepository"] == config.KIT_REPO
-    assert patch["etcd"]["local"]["imageTag"] == config.KIT["ETCD_VERSION"]
+    assert yaml.safe_load(patches[-1]) == {"kind": "ClusterConfiguration", "imageRepository": config.KIT_REPO}
+    assert yaml.safe_load(online_patches[-1]) == {"kind": "ClusterConfiguration",
+                                                  "imageRepository": "registry.k8s.io"}
 
 
 def test_kind_config_maps_host_port_80_to_the_ingress_node_port():
@@ -80,7 +82,7 @@ def test_record_names_each_difference_and_reads_old_records():
     online = record.wanted(config.Mode(offline=False), cluster.kind_config(config.Mode(offline=False)))
     diffs = record.differences(online, want)
     assert diffs[0] == "made online, `up` would make it offline"
-    assert diffs[1].startswith("node image kindest/node:") and diffs[1].endswith("kubelab.local/kit/node:v"
+    assert diffs[1].startswith("node image kindest/node:") and diffs[1].endswith(f"{config.KIT_REPO}/node:v"
                                                                                  + config.KIT["K8S_VERSION"])
     assert diffs[2] == "its kind config differs in kubeadmConfigPatches"
     # A record written before format 2 held only a hash of the kind config.
