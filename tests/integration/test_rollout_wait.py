@@ -49,14 +49,20 @@ def test_unschedulable_pod_ends_the_rollout_in_seconds(namespace, hello_image):
     assert "room" in err.hint
 
 
+# A pod without a readiness probe counts as Ready the moment its container runs, so a
+# container killed a moment later could let the rollout finish first: these never answer.
+NEVER_READY = {"readinessProbe": {"tcpSocket": {"port": 8080}, "periodSeconds": 1}}
+
+
 def test_out_of_memory_ends_the_rollout(namespace, hello_image):
     err = fails_fast(namespace, web(hello_image, command=["/bin/python", "-c", "b = bytearray(200 * 1024 * 1024)"],
-                                    resources={"limits": {"memory": "32Mi"}}))
+                                    resources={"limits": {"memory": "32Mi"}}, **NEVER_READY))
     assert "OOMKilled" in err.state, err.state
 
 
 def test_crash_loop_ends_the_rollout_with_the_log_tail(namespace, hello_image):
-    err = fails_fast(namespace, web(hello_image, command=["/bin/python", "-c", "raise SystemExit('no config file')"]))
+    err = fails_fast(namespace, web(hello_image, command=["/bin/python", "-c", "raise SystemExit('no config file')"],
+                                    **NEVER_READY))
     assert "CrashLoopBackOff" in err.state and "no config file" in err.state, err.state
 
 
