@@ -98,12 +98,13 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, r
             want = record.wanted(mode, cfg)
             present = exists()
             # Judged before anything is touched: a cluster that differs stops `up` here.
-            why = _differences(want, recreate, mode, workers) if present else ""
+            have = (record.read() or {}) if present else {}
+            why = _differences(have, want, recreate, mode, workers) if present else ""
         with steps.step("registry localhost:5001") as s:
             s.detail = registry.ensure(mode)
         with steps.step(f"kind cluster {config.CLUSTER_NAME}") as s:
             if present and not why:
-                s.detail, why = _reuse_or_stop(want, recreate, mode, workers)
+                s.detail, why = _reuse_or_stop(have, want, recreate, mode, workers)
             if not s.detail:
                 node_image = _node_image(mode)  # before anything is deleted
                 if present:
@@ -140,10 +141,10 @@ def _up_command(mode: config.Mode, workers: int) -> str:
     return "labctl up" + (" --offline" if mode.offline else "") + (f" --workers {workers}" if workers else "")
 
 
-def _differences(want: dict, recreate: bool, mode: config.Mode, workers: int) -> str:
+def _differences(have: dict, want: dict, recreate: bool, mode: config.Mode, workers: int) -> str:
     """"" when the existing cluster is what ``up`` would make. Otherwise, with
     ``recreate``, why it will be remade; without, a ClusterError naming what differs."""
-    diffs = record.differences(record.read() or {}, want)
+    diffs = record.differences(have, want)
     if not diffs:
         return ""
     if recreate:
@@ -155,7 +156,7 @@ def _differences(want: dict, recreate: bool, mode: config.Mode, workers: int) ->
                             f"(its workloads are lost): `{_up_command(mode, workers)} --recreate`")
 
 
-def _reuse_or_stop(want: dict, recreate: bool, mode: config.Mode, workers: int) -> tuple[str, str]:
+def _reuse_or_stop(have: dict, want: dict, recreate: bool, mode: config.Mode, workers: int) -> tuple[str, str]:
     """Bring the existing cluster's nodes back: returns (what was done, "").
 
     When they do not come back: with ``recreate`` returns ("", why it will be
@@ -173,7 +174,7 @@ def _reuse_or_stop(want: dict, recreate: bool, mode: config.Mode, workers: int) 
                            hint=f"restart them (`docker restart {name}-control-plane`, and any workers), then "
                                 f"`labctl up`; or remake it (its workloads are lost): "
                                 f"`{_up_command(mode, workers)} --recreate`") from err
-    if "format" not in (record.read() or {}):  # an old record that matched: store the full one
+    if "format" not in have:  # an old record that matched: store the full one
         record.write(want)
     return detail, ""
 
