@@ -121,8 +121,8 @@ def _tool_check(tool: str) -> Check:
 
     path = config.tool_path(tool)
     try:
-        pinned = next(p.version for (t, plat), p in tools.pins().items() if t == tool and plat == tools.platform_key())
-    except (StopIteration, LabError):
+        pinned = tools.pin_for(tool).version
+    except LabError:
         pinned = config.KIT["KIND_VERSION"] if tool == "kind" else config.KIT["K8S_VERSION"]
     version = tools.version_of(path) if path else None
     ok = tools.fits(tool, version, pinned)

@@ -94,6 +94,15 @@ def pins(path: str | Path | None = None) -> dict[tuple[str, str], Pin]:
     return out
 
 
+def pin_for(tool: str) -> Pin:
+    """What ``tools/checksums.txt`` pins for ``tool`` on this machine's platform."""
+    pin = pins().get((tool, platform_key()))
+    if pin is None:
+        raise ToolError(f"tools/checksums.txt has no {tool} for {platform_key()}",
+                        hint="restore tools/checksums.txt from git, or install it yourself and put it on PATH")
+    return pin
+
+
 def download_url(pin: Pin) -> str:
     """Where ``pin`` is downloaded from: the official release, or ``$KUBELAB_DOWNLOAD_BASE/TOOL-VERSION-OS-ARCH``.
 
@@ -191,10 +200,7 @@ def install(tool: str, *, offline: bool, echo: bool = True) -> tuple[str, str]:
     The file appears there only when complete and verified: it is written to a
     temporary name in the same folder and renamed at the end.
     """
-    pin = pins().get((tool, platform_key()))
-    if pin is None:
-        raise ToolError(f"tools/checksums.txt has no {tool} for {platform_key()}",
-                        hint="restore tools/checksums.txt from git, or install it yourself and put it on PATH")
+    pin = pin_for(tool)
     dest_dir = user_bin()
     dest_dir.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{tool}-", dir=dest_dir)
@@ -237,10 +243,9 @@ def ensure(*, offline: bool, echo: bool = True) -> dict[str, str]:
 
     Example: ``ensure(offline=False)`` prints one ``✓`` line per tool, with where it is.
     """
-    wanted = {tool: pin.version for (tool, plat), pin in pins().items() if plat == platform_key()}
     paths = {}
     for tool in TOOLS:
-        found = find(tool, wanted[tool])
+        found = find(tool, pin_for(tool).version)
         if found:
             if echo:
                 print(f"✓ {tool} v{found[1]} ({found[0]})", flush=True)
