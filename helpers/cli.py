@@ -93,6 +93,22 @@ def _cmd_reset(args) -> int:
     return 0
 
 
+def _cmd_quiz(args) -> int:
+    from . import show  # noqa: PLC0415
+
+    questions = show.load_quiz(args.lesson)
+    print(show.answers_text(questions) if args.answers else show.quiz_text(questions))
+    return 0
+
+
+def _cmd_turn(args) -> int:
+    from . import turns  # noqa: PLC0415
+
+    result = turns.check(args.lesson, args.task)
+    print(result)
+    return 0 if result.ok else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="labctl", description="kubelab: containers and Kubernetes, for real.")
     p.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
@@ -147,6 +163,14 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("reset", help="return a lab to its starting state")
     r.add_argument("lab")
     r.set_defaults(func=_cmd_reset)
+    q = sub.add_parser("quiz", help="a lesson's self-check quiz as text (--answers: with answers and why)")
+    q.add_argument("lesson", help="the lesson's number, e.g. 03")
+    q.add_argument("--answers", action="store_true")
+    q.set_defaults(func=_cmd_quiz)
+    tu = sub.add_parser("turn", help="check a lesson's 'Your turn' task on the cluster: [PASS]/[FAIL] with what is seen")
+    tu.add_argument("lesson", help="the lesson's number, e.g. 03")
+    tu.add_argument("task", help="the task's name, as the lesson's check cell gives it")
+    tu.set_defaults(func=_cmd_turn)
     return p
 
 
