@@ -22,13 +22,14 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "learner", "GIT_AUTHOR_EMAIL": "learner@kubelab.lo
            "GIT_COMMITTER_NAME": "learner", "GIT_COMMITTER_EMAIL": "learner@kubelab.local"}
 
 
-def hello_image(version: str = "v1", *, echo: bool = False) -> str:
-    """The sample app built at ``version`` and pushed as ``localhost:5001/hello:<version>-<source hash>``.
+def hello_image(version: str = "v1", *, echo: bool = False, plain: bool = False) -> str:
+    """The sample app built at ``version`` and pushed as ``localhost:5001/hello:<version>-<source hash>``,
+    or with ``plain`` as ``localhost:5001/hello:<version>``.
 
-    The tag carries a hash of the source: nodes keep images by tag, so a tag
-    reused for different code would keep serving the old build.
-
-    Twin: ``docker build -t localhost:5001/hello:v1-3f2a9c apps/hello && docker push ...``
+    The hashed tag is for code that applies it: nodes keep images by tag, so a tag
+    reused for different code would keep serving the old build. The plain tag is
+    for the lessons' manifest files, which name it and pull it with
+    ``imagePullPolicy: Always`` as Krampoline's Deployments do.
     """
     from .pipeline import _tree_hash  # noqa: PLC0415
 
@@ -36,10 +37,32 @@ def hello_image(version: str = "v1", *, echo: bool = False) -> str:
         src = Path(tmp) / "hello"
         shutil.copytree(HELLO, src, ignore=shutil.ignore_patterns("__pycache__", "k8s"))
         (src / "VERSION").write_text(version + "\n")
-        tag = f"{config.REGISTRY_HOST}/hello:{version}-{_tree_hash(src)[:6]}"
+        tag = f"{config.REGISTRY_HOST}/hello:{version}" + ("" if plain else f"-{_tree_hash(src)[:6]}")
         images.build(src, tag, echo=echo)
     images.push(tag, echo=echo)
     return tag
+
+
+def begin(lesson: str, *, images: tuple[str, ...] = ("v1",), namespace: bool = True) -> str | None:
+    """A lesson's setup: kubectl pointed at the lab cluster, the sample app's
+    ``localhost:5001/hello:<version>`` images in the registry, and (unless
+    ``namespace=False``) an empty namespace ``lesson-<NN>``; prints what it did.
+    Returns the namespace's name.
+    """
+    from .shell import run  # noqa: PLC0415
+
+    current = run(["kubectl", "config", "current-context"], check=False).stdout.strip()
+    if current != config.KIND_CONTEXT:
+        run(["kubectl", "config", "use-context", config.KIND_CONTEXT])
+    done = [f"kubectl context {config.KIND_CONTEXT}"]
+    for version in images:
+        done.append(f"image {hello_image(version, plain=True)} in the registry")
+    ns = None
+    if namespace:
+        ns = fresh_namespace(f"lesson-{lesson}", lab=lesson)
+        done.append(f"namespace {ns} (empty)")
+    print("Ready: " + "; ".join(done))
+    return ns
 
 
 def learner_repo(where: str | Path | None = None) -> Path:
