@@ -85,6 +85,21 @@ def _cmd_check(args) -> int:
     return 0 if report.ok else 1
 
 
+def _cmd_hint(args) -> int:
+    from . import labs  # noqa: PLC0415
+
+    print(labs.hint(args.lab, args.exercise, args.level))
+    return 0
+
+
+def _cmd_progress(args) -> int:
+    from . import labs  # noqa: PLC0415
+
+    table = labs.progress(args.lab or None)
+    print(table)
+    return 0
+
+
 def _cmd_reset(args) -> int:
     from . import labs  # noqa: PLC0415
 
@@ -157,12 +172,21 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("path")
     v.add_argument("--image", help="the image every container must use (the 🔥 rule)")
     v.set_defaults(func=_cmd_validate)
-    c = sub.add_parser("check", help="run a lab's checks on the cluster: [PASS]/[FAIL] with the diagnosis")
+    c = sub.add_parser("check", help="run a lab's checks on the cluster: [PASS]/[FAIL] with what is seen")
     c.add_argument("lab")
     c.set_defaults(func=_cmd_check)
     r = sub.add_parser("reset", help="return a lab to its starting state")
     r.add_argument("lab")
     r.set_defaults(func=_cmd_reset)
+    h = sub.add_parser("hint", help="a lab exercise's hint: 1 where to look, 2 what is wrong, 3 the fix "
+                                    "(without LEVEL: the next one)")
+    h.add_argument("lab")
+    h.add_argument("exercise")
+    h.add_argument("level", nargs="?", type=int, choices=(1, 2, 3))
+    h.set_defaults(func=_cmd_hint)
+    pr = sub.add_parser("progress", help="every lab's exercises, PASS/FAIL from the live cluster")
+    pr.add_argument("lab", nargs="*", help="only these labs")
+    pr.set_defaults(func=_cmd_progress)
     q = sub.add_parser("quiz", help="a lesson's self-check quiz as text (--answers: with answers and why)")
     q.add_argument("lesson", help="the lesson's number, e.g. 03")
     q.add_argument("--answers", action="store_true")

@@ -1,68 +1,185 @@
-"""Labs: a starting state (``reset``), the learner's working copy of the files,
-and checks on the real cluster and Docker engine (``check``). Solutions live in
-``labs/solutions``; one lab follows each notebook.
+"""Labs: exercises the learner does with kubectl and docker, checked on the real
+cluster and Docker engine.
 
-Twin in a shell: ``labctl reset NAME`` and ``labctl check NAME``.
+One folder per lab, ``labs/NAME/``: ``lab.yaml`` (its exercises, the checks of each
+by name, three hints per exercise), ``start/`` (the files the learner starts from,
+copied to ``labs/work/NAME/``), ``solution/`` and ``instructor.ipynb``, whose
+solution cells are marked ``### BEGIN SOLUTION`` / ``### END SOLUTION``. The
+student notebook ``labs/NAME.ipynb`` is generated from it (:func:`student_notebook`).
+
+A check says what it sees (the symptom), never the fix; hints come on request,
+level by level: 1 where to look, 2 what is wrong, 3 the fix.
+
+In a shell: ``labctl reset NAME``, ``labctl check NAME``, ``labctl hint NAME EXERCISE``,
+``labctl progress``.
 """
 
 from __future__ import annotations
 
+import copy
+import dataclasses
+import html
+import inspect
+import json
+import os
+import re
 import shutil
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import checks, config, containers, images, kube, lessons, manifests, registry
+import yaml
+
+from . import checks, config, containers, images, kube, lessons, manifests, registry, waiting
 from .docker_client import client
-from .errors import LabError
+from .errors import LabError, WaitTimedOut
 
 LABS_DIR = config.REPO_ROOT / "labs"
 WORK_DIR = LABS_DIR / "work"
+HINT_LEVELS = ("where to look", "what is wrong", "the fix")
+BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
+YOUR_TURN = "# Your turn: work in the terminal (kubectl, docker, an editor on labs/work/{name}/),\n# or here with !commands. Then run the check below."
+
+CONTAINER = "lab-web"  # lab containers: the container the learner fixes
+CONTAINER_PORT = 8089
+IMAGES_REPO = "lab-images/app"
+CICD_HOST = "cicd.localhost"
+CAPSTONE_REPO = "capstone"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of an exercise: a function of :mod:`helpers.checks` by name, its
+    arguments, and whether it is heavy (builds, drives a load): ``progress`` then
+    shows its last result instead of running it."""
+
+    function: str
+    args: dict
+    heavy: bool = False
+
+
+@dataclass(frozen=True)
+class Exercise:
+    name: str
+    task: str
+    checks: tuple[Check, ...]
+    hints: tuple[str, str, str]
+    answers: tuple[str, ...] = ()  # text that gives the answer away: never in a student notebook
 
 
 @dataclass(frozen=True)
 class Lab:
-    """A lab: the notebook it follows, its namespace ("" for a Docker-only lab), its
-    exercises with their hints, and the checks that read the real state, given the
-    namespace. ``deploy``: apply each exercise's start file at reset (the broken
-    apps); ``start``: any other starting state, given the lab and the app image."""
+    """A lab as ``labs/NAME/lab.yaml`` defines it."""
 
     name: str
+    title: str
     after: str
-    namespace: str
-    hints: dict[str, str]
-    checks: Callable[[str], list[checks.CheckResult]]
-    deploy: bool = True
-    start: Callable[["Lab", str], None] | None = None
+    namespace: str  # "" for a Docker-only lab
+    exercises_: tuple[Exercise, ...]
+    deploy: tuple[str, ...] = ()  # start files applied at reset (the broken apps)
+    client: bool = False  # a client pod to send requests from inside the cluster
+    start: str = ""  # a starting-state function of this module: _start_<start>
     learner_makes_namespace: bool = False
+    extra: dict = field(default_factory=dict)
 
     @property
     def exercises(self) -> tuple[str, ...]:
-        return tuple(self.hints)
+        return tuple(e.name for e in self.exercises_)
+
+    def exercise(self, name: str) -> Exercise:
+        for e in self.exercises_:
+            if e.name == name:
+                return e
+        raise LabError(f"lab {self.name} has no exercise {name!r}", hint=f"its exercises: {', '.join(self.exercises)}")
+
+    @property
+    def folder(self) -> Path:
+        return LABS_DIR / self.name
 
     @property
     def work(self) -> Path:
         return WORK_DIR / self.name
 
 
-CONTAINER = "lab-web"  # lab containers: the container the learner fixes
-CONTAINER_PORT = 8089
-IMAGES_REPO = "lab-images/app"
-CICD_HOST = "cicd.localhost"
+def load(folder: Path) -> Lab:
+    """A lab from its folder's ``lab.yaml``."""
+    spec = yaml.safe_load((folder / "lab.yaml").read_text())
+    exercises = []
+    for name, ex in spec["exercises"].items():
+        hints = tuple(ex["hints"])
+        if len(hints) != 3:
+            raise LabError(f"labs/{folder.name}/lab.yaml: exercise {name} has {len(hints)} hints",
+                           hint="three per exercise: " + ", ".join(HINT_LEVELS))
+        found = tuple(Check(c["check"], c.get("args") or {}, bool(c.get("heavy"))) for c in ex["checks"])
+        exercises.append(Exercise(name, ex["task"].strip(), found, hints, tuple(ex.get("answers") or ())))
+    return Lab(folder.name, spec["title"], str(spec["after"]), spec.get("namespace", ""), tuple(exercises),
+               tuple(spec.get("deploy") or ()), bool(spec.get("client")), spec.get("start", ""),
+               bool(spec.get("learner_makes_namespace")), spec.get("extra") or {})
+
+
+def _discover() -> dict[str, Lab]:
+    found = {p.parent.name: load(p.parent) for p in LABS_DIR.glob("*/lab.yaml")}
+    return dict(sorted(found.items(), key=lambda kv: (kv[1].after, kv[0])))
+
+
+LABS = _discover()
+
+
+def get(name: str) -> Lab:
+    try:
+        return LABS[name]
+    except KeyError:
+        raise LabError(f"no lab {name!r}", hint=f"labs: {', '.join(LABS)}") from None
+
+
+def work_dir(name: str) -> Path:
+    """The learner's copy of the lab's files: edit these, apply them with kubectl."""
+    return get(name).work
+
+
+# --- starting states ------------------------------------------------------------------------------
+
+def lab_image() -> str:
+    """The image the labs' apps run: the sample app, plain-tagged, as in the lessons."""
+    return lessons.hello_image("v1", plain=True)
 
 
 def _start_containers(lab: Lab, image: str) -> None:
     # Published on the wrong container port, and without a memory limit.
     containers.cleanup(lab=lab.name)
+    containers.remove(CONTAINER)
     containers.start(image, CONTAINER, lab=lab.name, ports={"80/tcp": CONTAINER_PORT})
 
 
+def base_image() -> str:
+    """The Python base image a lab's Dockerfile is built from here (``BASE_IMAGE``): the
+    offline kit's on a machine without registry access."""
+    return config.detect_mode().image("python:3.11-slim-bookworm")
+
+
+def _announce_base() -> None:
+    # `docker build` in the terminal needs it; `!docker build ... $BASE` in a cell reads it too.
+    os.environ["BASE"] = base_image()
+    print(f"docker build needs --build-arg BASE_IMAGE=$BASE; in a terminal first: export BASE={base_image()}")
+
+
 def _start_images(lab: Lab, image: str) -> None:
+    _announce_base()
     registry.forget(IMAGES_REPO)
     target = f"{config.REGISTRY_HOST}/{IMAGES_REPO}:v1"
     if images.exists(target):
         client().images.remove(target, force=True)
+
+
+def _start_pipeline(lab: Lab, image: str) -> None:
+    """The pipeline's build and push, done: the pushed path is printed for the learner to copy."""
+    pushed = lessons.hello_image("v1")
+    (lab.work / ".pushed").write_text(pushed + "\n")
+    print(f"pipeline steps 1-3 done: built and pushed {pushed}")
+
+
+def pipeline_pushed() -> str:
+    """The path the pipeline lab pushed at its reset."""
+    return (work_dir("pipeline") / ".pushed").read_text().strip()
 
 
 def _start_cicd(lab: Lab, image: str) -> None:
@@ -77,112 +194,82 @@ def _start_cicd(lab: Lab, image: str) -> None:
     (repo / "VERSION").write_text("v2\n")
 
 
+def _start_capstone(lab: Lab, image: str) -> None:
+    """The learner's repository: the app's code only, no Dockerfile, no k8s/; nothing pushed."""
+    _announce_base()
+    registry.forget(CAPSTONE_REPO)
+    for tag in [t for i in client().images.list() for t in i.tags if t.startswith(f"{config.REGISTRY_HOST}/{CAPSTONE_REPO}:")]:
+        client().images.remove(tag, force=True)
+    repo = lab.work / "repo"
+    repo.mkdir(parents=True, exist_ok=True)
+    for name in ("app.py", "VERSION", "collect_runtime.py"):
+        shutil.copy(lessons.HELLO / name, repo / name)
+    lessons.git(repo, "init", "-q", "-b", "main")
+    lessons.git(repo, "add", ".")
+    lessons.git(repo, "commit", "-qm", "my app")
+
+
 def cicd_repo() -> Path:
     """The cicd lab's repository (made by ``reset('cicd')``)."""
     return work_dir("cicd") / "hello"
 
 
-LABS = {
-    "setup": Lab("setup", "00", "lab-setup", {
-        "answers": "labctl doctor prints the Kubernetes version; kubectl get nodes counts the nodes; "
-                   "the registry's address is in the README and in `docker ps`.",
-        "namespace": "Kinds are case-sensitive (kubectl api-resources lists them), and labels sit under "
-                     "metadata.labels.",
-    }, lambda ns: [checks.answers_match(work_dir("setup") / "answers.yaml"), checks.namespace_labelled(ns, "owner")],
-        deploy=False, learner_makes_namespace=True),
-    "containers": Lab("containers", "01", "", {
-        "port": "docker ps shows the mapping HOST->CONTAINER. Which port does the app print it listens on "
-                "(docker logs lab-web)?",
-        "memory": "docker inspect -f '{{.HostConfig.Memory}}' lab-web; a limit is set when the container is "
-                  "created: --memory 64m.",
-    }, lambda ns: [checks.container_serves(CONTAINER, CONTAINER_PORT), checks.container_memory(CONTAINER, "64m")],
-        deploy=False, start=_start_containers),
-    "images": Lab("images", "02", "", {
-        "cache": "Each step's cache key includes the files it copies. Which step copies app.py, and which steps "
-                 "come after it?",
-        "push": "An image reaches the registry by its name: tag it localhost:5001/lab-images/app:v1, then push.",
-    }, lambda ns: [checks.build_caches(work_dir("images") / "app", slow="sleep"),
-                   checks.image_pushed(IMAGES_REPO, "v1")],
-        deploy=False, start=_start_images),
-    "pods": Lab("pods", "03", "lab-pods", {
-        "pod": "kubectl describe pod hello -n lab-pods: the Events say which image could not be pulled. "
-               "What does the registry hold? registry.repositories()",
-        "labels": "kubectl get pods -n lab-pods --show-labels. Label keys and values are case-sensitive.",
-    }, lambda ns: [checks.pod_runs("hello", ns), checks.pods_selected("app=web,tier=frontend", ns, "web")]),
-    "breakfix": Lab("breakfix", "04", "lab-breakfix", {
-        "crash": "Look at the pod's logs (kube.logs('deployment/crash', 'lab-breakfix')): which file does it try to run?",
-        "ready": "Compare the readinessProbe's port with the containerPort the app listens on.",
-        "port": "A Service's targetPort must be a port the pods listen on (or that port's name).",
-        "pull": "Which tags does the registry hold? registry.tags('hello'). Is `latest` among them?",
-    }, lambda ns: [checks.deployment_serves("crash", ns), checks.deployment_serves("ready", ns),
-                   checks.deployment_serves("port", ns), checks.service_answers("port", ns),
-                   checks.deployment_serves("pull", ns)]),
-    "autoscale": Lab("autoscale", "05", "lab-autoscale", {
-        "web": "kubectl describe hpa web -n lab-autoscale: what does the HPA say it is missing to compute a percentage?",
-        "hpa": "Read the HPA's spec: between which replica counts may it choose?",
-    }, lambda ns: [checks.deployment_serves("web", ns), checks.hpa_measures("web", ns),
-                   checks.hpa_can_scale("web", ns)]),
-    "pipeline": Lab("pipeline", "06", "lab-pipeline", {
-        "deploy": "The 🔥 rule: the manifest's image is exactly what was pushed, tag included. "
-                  "registry.tags('hello') lists the pushed tags.",
-        "ingress": "An Ingress sends to a Service by name and port: kubectl get svc -n lab-pipeline.",
-    }, lambda ns: [checks.image_rule(work_dir("pipeline") / "deploy.yaml", lessons.hello_image("v1")),
-                   checks.deployment_serves("hello", ns), checks.ingress_answers("hello", ns)]),
-    "cicd": Lab("cicd", "07", "lab-cicd", {
-        "commit": "git status in the repository: the pipeline deploys commits, not edits.",
-        "watch": "Start the loop before you commit: watcher = cicd.Watcher(repo, namespace='lab-cicd').start()",
-    }, lambda ns: [checks.live_is_head(cicd_repo(), "hello", ns), checks.ingress_answers("hello", ns)],
-        deploy=False, start=_start_cicd),
-    "services": Lab("services", "08", "lab-services", {
-        "back": "front calls http://back/api: the name in that URL is a Service's name (its DNS name).",
-        "front": "kubectl get endpoints front -n lab-services: a Service with no endpoints selects no pods. "
-                 "Compare its selector with the pods' labels.",
-    }, lambda ns: [checks.deployment_serves("back", ns), checks.deployment_serves("front", ns),
-                   checks.service_answers("front", ns), checks.upstream_reached("front", "back", ns)]),
-}
-
-
-def get(name: str) -> Lab:
-    try:
-        return LABS[name]
-    except KeyError:
-        raise KeyError(f"no lab {name!r}; labs: {', '.join(LABS)}") from None
-
-
-def work_dir(name: str) -> Path:
-    """The learner's copy of the lab's files: edit these, then :func:`apply` them."""
-    return get(name).work
+def _fill(path: Path, image: str) -> None:
+    """The ``IMAGE`` placeholder of a work file replaced by the lab's image, so
+    ``kubectl apply -f`` takes the file as it is."""
+    text = path.read_text()
+    path.write_text(re.sub(r"(image:\s*)IMAGE\b", rf"\g<1>{image}", text))
 
 
 def reset(name: str, *, echo: bool = True) -> str:
-    """Back to the starting state: the start files copied to the work folder
-    (``labs/work/NAME``), a fresh namespace with the broken apps and a client pod
-    to test from, and whatever else the lab starts from. Returns the app image."""
+    """Back to the starting state: the start files copied to ``labs/work/NAME``, a
+    fresh namespace with the broken apps (and a client pod to test from), whatever
+    else the lab starts from; the hints asked so far forgotten. Returns the app image.
+
+    Twin: ``labctl reset NAME``
+    """
+    from .shell import run  # noqa: PLC0415
+
     lab = get(name)
-    image = lessons.hello_image("v1")
+    image = lab_image()
     if lab.learner_makes_namespace:
         kube.delete_namespace(lab.namespace, wait=True, timeout=120)
     elif lab.namespace:
         lessons.fresh_namespace(lab.namespace, lab=name)
     shutil.rmtree(lab.work, ignore_errors=True)
-    start = LABS_DIR / name / "start"
+    start = lab.folder / "start"
     if start.is_dir():
         shutil.copytree(start, lab.work)
     else:
         lab.work.mkdir(parents=True)
-    if lab.deploy:
+    if not lab.extra.get("keep_placeholder"):
+        for path in lab.work.rglob("*.yaml"):
+            _fill(path, image)
+    if lab.client:
         lessons.client_pod(lab.namespace, image)
-        for ex in lab.exercises:
-            kube.apply(manifests.fill_placeholder(lab.work / f"{ex}.yaml", image), lab.namespace, lab=name)
+    for file in lab.deploy:
+        # As the learner will: kubectl's own apply keeps the last-applied record, so the
+        # learner's next `kubectl apply` of an edited file also removes deleted fields.
+        run(["kubectl", "--context", kube.context_name(), "apply", "-f", str(lab.work / f"{file}.yaml"),
+             "-n", lab.namespace])
     if lab.start:
-        lab.start(lab, image)
-    if echo and lab.deploy:
-        print(f"lab {name}: {len(lab.exercises)} exercises deployed broken in namespace {lab.namespace}; "
-              f"edit the files in labs/work/{name}/, then labs.apply('{name}', ...)")
-    elif echo:
-        where = f" (namespace {lab.namespace})" if lab.namespace else ""
+        globals()[f"_start_{lab.start}"](lab, image)
+    if echo:
+        where = f" in namespace {lab.namespace}" if lab.namespace else ""
         print(f"lab {name}: starting state ready{where}; your files: labs/work/{name}/")
     return image
+
+
+def begin(name: str) -> str:
+    """A lab notebook's first cell: the starting state, and the working folder set to the
+    repository's root, so paths read as in the terminal (``labs/work/NAME/...``).
+    Returns the app image."""
+    from .shell import run  # noqa: PLC0415
+
+    if run(["kubectl", "config", "current-context"], check=False).stdout.strip() != config.KIND_CONTEXT:
+        run(["kubectl", "config", "use-context", config.KIND_CONTEXT])
+    os.chdir(config.REPO_ROOT)
+    return reset(name)
 
 
 def cleanup(name: str) -> None:
@@ -194,57 +281,287 @@ def cleanup(name: str) -> None:
     if lab.namespace:
         kube.delete_namespace(lab.namespace, wait=True, timeout=120)
     containers.cleanup(lab=name)
+    if lab.name == "containers":
+        containers.remove(CONTAINER)  # the learner's own `docker run` has no lab label
     shutil.rmtree(lab.work, ignore_errors=True)
 
 
 def apply(name: str, exercise: str, folder: Path | None = None) -> list[str]:
-    """Apply one exercise's file (the learner's work copy, or ``folder``) to the lab namespace."""
+    """Apply one exercise's file to the lab namespace: for instructors' demos. A learner
+    runs ``kubectl apply -f labs/work/NAME/FILE.yaml -n lab-NAME``."""
     lab = get(name)
     if not lab.namespace or exercise not in lab.exercises:
         raise LabError(f"lab {name} has no exercise {exercise!r} to apply",
-                       hint=f"its exercises: {', '.join(lab.exercises)}; Docker labs are done with "
-                            "containers/images calls, not files")
-    image = lessons.hello_image("v1")
-    path = (folder or work_dir(name)) / f"{exercise}.yaml"
-    applied = kube.apply(manifests.fill_placeholder(path, image), lab.namespace, lab=name)
-    for obj in applied:
-        if obj.startswith("deployment/"):
+                       hint=f"its exercises: {', '.join(lab.exercises)}")
+    path = (folder or lab.work) / f"{exercise}.yaml"
+    return kube.apply(manifests.fill_placeholder(path, lab_image()), lab.namespace, lab=name)
+
+
+# --- checks ---------------------------------------------------------------------------------------
+
+class LabReport(checks.Report):
+    """A lab's results, each named ``exercise: what is checked``; the end says how to ask for a hint."""
+
+    def __init__(self, lab: str, results: list[tuple[str, checks.CheckResult]]):
+        super().__init__(r for _, r in results)
+        self.lab = lab
+        self.exercises = [ex for ex, _ in results]
+
+    def failing(self) -> list[str]:
+        return list(dict.fromkeys(ex for ex, r in zip(self.exercises, self) if not r.ok))
+
+    def _footer(self) -> str:
+        failing = self.failing()
+        if not failing:
+            return f"lab {self.lab}: every exercise passes"
+        return (f"stuck? labctl hint {self.lab} {failing[0]}  (each call, the next level: "
+                f"{', '.join(HINT_LEVELS)})")
+
+    def __str__(self) -> str:
+        return super().__str__() + "\n" + self._footer()
+
+    def _repr_html_(self) -> str:
+        return super()._repr_html_() + f"<div style='color:#6e7781'>{html.escape(self._footer())}</div>"
+
+
+def _call(lab: Lab, chk: Check) -> checks.CheckResult:
+    fn = getattr(checks, chk.function)
+    args = {}
+    for key, value in chk.args.items():
+        if isinstance(value, str) and value.startswith("work/"):
+            value = lab.work / value[len("work/"):]
+        elif value == "@pushed":
+            value = pipeline_pushed()
+        args[key] = value
+    if "namespace" in inspect.signature(fn).parameters and "namespace" not in args:
+        args["namespace"] = lab.namespace
+    result = fn(**args)
+    # The symptom only: the fix is the hints' job, given on request.
+    return dataclasses.replace(result, fix="")
+
+
+def _run(lab: Lab, *, heavy: bool = True) -> list[tuple[str, checks.CheckResult, Check]]:
+    out = []
+    for ex in lab.exercises_:
+        for chk in ex.checks:
+            if chk.heavy and not heavy:
+                continue
             try:
-                kube.rollout_status(obj.split("/", 1)[1], lab.namespace, timeout=60)
-            except LabError:
-                pass  # check() says what is still wrong
-    return applied
+                result = _call(lab, chk)
+            except LabError as err:
+                result = checks.CheckResult(chk.function, False, err.what)
+            result = dataclasses.replace(result, name=f"{ex.name}: {result.name}")
+            out.append((ex.name, result, chk))
+    return out
 
 
-def check(name: str) -> checks.Report:
-    """Every exercise's check on the real cluster state."""
+def check(name: str) -> LabReport:
+    """Every exercise's checks on the real state; the heavy ones' results are kept for
+    ``progress``. Twin: ``labctl check NAME``"""
     lab = get(name)
-    return checks.Report(lab.checks(lab.namespace))
+    results = _run(lab)
+    _remember(lab, results)
+    return LabReport(name, [(ex, r) for ex, r, _ in results])
 
 
-def settle(name: str, timeout: float = 150, quiet: float = 20) -> checks.Report:
+def settle(name: str, timeout: float = 150, quiet: float = 20) -> LabReport:
     """Wait until the lab's state stops changing (pods crashed, probes failed, pulls
-    backed off, the HPA re-evaluated every 15 s), so a check shows the lasting state,
-    not a transient one: the report must stay the same for ``quiet`` seconds."""
-    deadline = time.monotonic() + timeout
-    report = check(name)
-    key, since = _verdicts(report), time.monotonic()
-    while time.monotonic() < deadline:
-        time.sleep(3)
-        report = check(name)
-        if _verdicts(report) != key or any(r.pending for r in report):
-            key, since = _verdicts(report), time.monotonic()
-        elif time.monotonic() - since >= quiet:
-            break
-    return report
+    backed off, the HPA re-evaluated), so the report shows the lasting state: the
+    light checks must stay the same for ``quiet`` seconds; then every check runs once."""
+    lab = get(name)
+    state = {"key": None, "since": 0.0}
+
+    def steady():
+        import time  # noqa: PLC0415
+
+        results = _run(lab, heavy=False)
+        key = [(r.name, r.ok, "" if r.ok else r.seen) for _, r, _ in results]
+        now = time.monotonic()
+        if key != state["key"] or any(r.pending for _, r, _ in results):
+            state["key"], state["since"] = key, now
+            return None
+        return True if now - state["since"] >= quiet else None
+
+    try:
+        waiting.poll(steady, timeout=timeout, what=f"lab {name}'s state to settle", interval=3)
+    except WaitTimedOut:
+        pass  # still changing: the report below shows the state as it is
+    return check(name)
 
 
-def _verdicts(report: checks.Report) -> list[tuple]:
-    # What must stay put: each check's verdict and the failures' diagnoses. A passing
-    # check's text may vary (which pod answered) without the state changing.
-    return [(r.name, r.ok, "" if r.ok else r.seen) for r in report]
+def _remember(lab: Lab, results) -> None:
+    if not lab.work.is_dir():
+        return
+    kept = {f"{ex}/{chk.function}": {"ok": r.ok, "seen": r.seen} for ex, r, chk in results if chk.heavy}
+    path = lab.work / ".checked.json"
+    old = json.loads(path.read_text()) if path.is_file() else {}
+    path.write_text(json.dumps({**old, **kept}, indent=1))
 
 
-def hint(name: str, exercise: str) -> str:
-    """A hint, shown only when asked."""
-    return get(name).hints[exercise]
+# --- hints ----------------------------------------------------------------------------------------
+
+class Hint(str):
+    """A hint's text; shows as itself (not quoted) in a notebook."""
+
+    def __repr__(self) -> str:
+        return str(self)
+
+
+def hint(name: str, exercise: str, level: int | None = None) -> Hint:
+    """A hint for one exercise: level 1 where to look, 2 what is wrong, 3 the fix.
+    Without ``level``, the next one after the last asked (1, 2, 3, then 3 again).
+
+    Twin: ``labctl hint NAME EXERCISE [LEVEL]``
+    """
+    lab = get(name)
+    ex = lab.exercise(exercise)
+    state_file = lab.work / ".hints.json"
+    asked = json.loads(state_file.read_text()) if state_file.is_file() else {}
+    if level is None:
+        level = min(asked.get(exercise, 0) + 1, 3)
+    if level not in (1, 2, 3):
+        raise LabError(f"no hint level {level}", hint="levels: 1 " + ", 2 ".join(HINT_LEVELS[:2]) + ", 3 the fix")
+    if lab.work.is_dir():
+        asked[exercise] = max(asked.get(exercise, 0), level)
+        state_file.write_text(json.dumps(asked))
+    return Hint(f"{name}/{exercise} hint {level}/3 ({HINT_LEVELS[level - 1]}): {ex.hints[level - 1].strip()}")
+
+
+# --- progress -------------------------------------------------------------------------------------
+
+@dataclass
+class Progress:
+    """Every lab's exercises, passed or not, as the live cluster shows them."""
+
+    rows: list[tuple[str, str, str, str]]  # lab, exercise, status, what was seen
+
+    def __str__(self) -> str:
+        width = max(len(f"{lab}/{ex}") for lab, ex, _, _ in self.rows)
+        lines = [f"{'LAB/EXERCISE':<{width}}  {'STATUS':<11}  SEEN"]
+        lines += [f"{lab + '/' + ex:<{width}}  {status:<11}  {seen}" for lab, ex, status, seen in self.rows]
+        done = sum(status == "PASS" for _, _, status, _ in self.rows)
+        lines.append(f"{done}/{len(self.rows)} exercises pass")
+        return "\n".join(lines)
+
+    __repr__ = __str__
+
+    def _repr_html_(self) -> str:
+        colour = {"PASS": "#1a7f37", "FAIL": "#cf222e"}
+        body = "".join(
+            f"<tr><td>{html.escape(lab)}</td><td>{html.escape(ex)}</td>"
+            f"<td style='color:{colour.get(status, '#6e7781')}'><b>{status}</b></td><td>{html.escape(seen)}</td></tr>"
+            for lab, ex, status, seen in self.rows)
+        done = sum(status == "PASS" for _, _, status, _ in self.rows)
+        return (f"<table><tr><th>lab</th><th>exercise</th><th>status</th><th>seen</th></tr>{body}</table>"
+                f"<p>{done}/{len(self.rows)} exercises pass</p>")
+
+
+def progress(names: list[str] | None = None) -> Progress:
+    """One row per exercise of every lab: PASS or FAIL from the live state; ``not started``
+    for a lab never reset; a heavy check (a build, a load) shows its last result.
+
+    Twin: ``labctl progress``
+    """
+    rows = []
+    for name in names or list(LABS):
+        lab = get(name)
+        if not lab.work.is_dir():
+            rows += [(name, ex, "not started", f"labctl reset {name}") for ex in lab.exercises]
+            continue
+        kept_file = lab.work / ".checked.json"
+        kept = json.loads(kept_file.read_text()) if kept_file.is_file() else {}
+        results: dict[str, list[tuple[bool | None, str]]] = {ex: [] for ex in lab.exercises}
+        for ex, r, _ in _run(lab, heavy=False):
+            results[ex].append((r.ok, r.seen))
+        for ex in lab.exercises_:
+            for chk in ex.checks:
+                if chk.heavy:
+                    last = kept.get(f"{ex.name}/{chk.function}")
+                    results[ex.name].append((last["ok"], "last check: " + last["seen"]) if last
+                                            else (None, f"not checked yet: labctl check {name}"))
+        for ex, found in results.items():
+            failed = [seen for ok, seen in found if ok is False]
+            unknown = [seen for ok, seen in found if ok is None]
+            status = "FAIL" if failed else "unchecked" if unknown else "PASS"
+            seen = (failed or unknown or [found[-1][1] if found else ""])[0]
+            rows.append((name, ex, status, seen[:90]))
+    return Progress(rows)
+
+
+# --- student notebooks ----------------------------------------------------------------------------
+
+def instructor_path(name: str) -> Path:
+    return LABS_DIR / name / "instructor.ipynb"
+
+
+def student_path(name: str) -> Path:
+    return LABS_DIR / f"{name}.ipynb"
+
+
+def _strip_solution(source: str, name: str) -> str:
+    """A cell's source with each BEGIN/END SOLUTION region replaced by the 'your turn' note."""
+    out, inside = [], False
+    for line in source.splitlines():
+        if line.strip() == BEGIN:
+            inside = True
+            out.append(YOUR_TURN.format(name=name))
+        elif line.strip() == END:
+            inside = False
+        elif not inside:
+            out.append(line)
+    return "\n".join(out)
+
+
+def student_notebook(name: str) -> dict:
+    """The student copy of a lab's instructor notebook: solution regions replaced by a
+    'your turn' note, cells tagged ``solution`` (asserts on the solved state, instructor
+    notes) left out. Outputs of the committed student copy are kept where its cell's
+    source is the same (they come from running the student copy itself)."""
+    nb = json.loads(instructor_path(name).read_text())
+    committed = json.loads(student_path(name).read_text()) if student_path(name).is_file() else {"cells": []}
+    kept = {}
+    for c in committed["cells"]:
+        kept.setdefault(("".join(c["source"]), c["cell_type"]), c)
+    cells = []
+    for cell in nb["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "solution" in tags:
+            continue
+        source = "".join(cell["source"])
+        meta = {k: v for k, v in cell.get("metadata", {}).items() if k not in ("execution",)}
+        if BEGIN in source:
+            source = _strip_solution(source, name)
+            meta = {"tags": ["your-turn"]}
+        new = {"cell_type": cell["cell_type"], "metadata": meta, "source": source}
+        if cell["cell_type"] == "code":
+            old = kept.get((source, "code"))
+            new["execution_count"] = old.get("execution_count") if old else None
+            new["outputs"] = old.get("outputs", []) if old else []
+            if old and "execution" in old.get("metadata", {}):
+                new["metadata"] = {**meta, "execution": old["metadata"]["execution"]}
+        new["source"] = source.splitlines(keepends=True)
+        if "id" in cell:
+            new["id"] = cell["id"]
+        cells.append(new)
+    out = copy.deepcopy(nb)
+    out["cells"] = cells
+    return out
+
+
+def write_student(name: str) -> Path:
+    path = student_path(name)
+    path.write_text(json.dumps(student_notebook(name), indent=1, ensure_ascii=False) + "\n")
+    return path
+
+
+def sources(nb: dict) -> list[tuple[str, str, list]]:
+    """What a generated notebook must equal the committed one in: each cell's type,
+    source and tags (outputs come from running it)."""
+    return [(c["cell_type"], "".join(c["source"]), c.get("metadata", {}).get("tags", [])) for c in nb["cells"]]
+
+
+if __name__ == "__main__":  # python -m helpers.labs [NAME...]: regenerate the student notebooks
+    import sys
+
+    for lab_name in sys.argv[1:] or LABS:
+        print(write_student(lab_name))
