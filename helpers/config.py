@@ -55,6 +55,11 @@ PUBLIC_TO_KIT = {
         f"{KIT_REPO}/metrics-server:v{KIT['METRICS_SERVER_VERSION']}",
     # The app base: Debian bookworm's Python 3.11 on both paths (one minor version).
     "python:3.11-slim-bookworm": f"{KIT_REPO}/bookworm-python3:{KIT['DEBIAN_SUITE']}",
+    # The Spring Boot sample's two stages (apps/spring-hello/Dockerfile): Temurin 17 online,
+    # Debian bookworm's OpenJDK 17 offline (one major version). The kit's build image also
+    # carries that app's Maven artefacts and runs Maven offline: a build has no network there.
+    "maven:3.9-eclipse-temurin-17": f"{KIT_REPO}/bookworm-jdk17-maven-m2:{KIT['DEBIAN_SUITE']}",
+    "eclipse-temurin:17-jre": f"{KIT_REPO}/bookworm-jre17:{KIT['DEBIAN_SUITE']}",
     f"registry.k8s.io/pause:{KIT['PAUSE_VERSION']}": f"{KIT_REPO}/pause:{KIT['PAUSE_VERSION']}",
     # The pod network and storage (k8s/system/kube-router.yaml, local-path-storage.yaml):
     # the same module versions, built by the kit.

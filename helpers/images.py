@@ -50,13 +50,13 @@ def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", buil
           echo: bool = True, silence: float = BUILD_SILENCE) -> BuildResult:
     """Build an image from ``context`` with streamed progress.
 
-    ``BASE_IMAGE`` is passed as a build argument: ``python:3.11-slim-bookworm`` online, the
-    offline kit's Debian base offline, so Dockerfiles stay the same in both modes.
+    The base images are build arguments (:func:`base_args`): the public ones online, the
+    offline kit's Debian builds offline, so Dockerfiles stay the same in both modes.
     A Dockerfile that needs BuildKit is refused before building, and a step that
     prints nothing for ``silence`` seconds is stopped: both as :class:`BuildFailed`
     naming the line or step.
 
-    Twin: ``docker build --build-arg BASE_IMAGE=... -t TAG CONTEXT``
+    Twin: ``docker build --build-arg BASE_IMAGE=... -t TAG CONTEXT`` (one ``--build-arg`` per base image)
 
     Example: ``build("apps/hello", "localhost:5001/hello:v1").short_id``
     """
@@ -69,7 +69,7 @@ def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", buil
                                "builds from the root Dockerfile")
     _refuse_buildkit_only(context / dockerfile)
     mode = mode or config.detect_mode()
-    args = {"BASE_IMAGE": mode.image("python:3.11-slim-bookworm")}
+    args = base_args(context / dockerfile, mode)
     args.update(build_args or {})
     all_labels = config.labels()
     all_labels.update(labels or {})
@@ -116,6 +116,42 @@ def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", buil
     if image_id is None:
         image_id = client().images.get(tag).id
     return BuildResult(image_id, [tag], time.monotonic() - started, steps, cached, log)
+
+
+_ARG = re.compile(r"^\s*ARG\s+([A-Za-z_]\w*)(?:=(\S+))?\s*$", re.IGNORECASE)
+#: What an ``ARG BASE_IMAGE`` gets when its default is no image the kit builds: the Python base.
+PYTHON_BASE = "python:3.11-slim-bookworm"
+
+
+def base_args(dockerfile: str | Path, mode: config.Mode | None = None) -> dict[str, str]:
+    """The build arguments that choose a Dockerfile's base images in ``mode``.
+
+    Each ``ARG NAME=IMAGE`` whose default is a public image the offline kit builds gets
+    that image online and the kit's build of it offline; ``ARG BASE_IMAGE`` with any
+    other default, or none, gets the Python base. So apps/hello's ``BASE_IMAGE`` and
+    apps/spring-hello's ``BUILD_IMAGE`` and ``RUN_IMAGE`` switch with the one mode.
+
+    Twin: the ``--build-arg NAME=IMAGE`` flags of ``docker build``
+
+    >>> import tempfile; d = Path(tempfile.mkdtemp()) / "Dockerfile"
+    >>> _ = d.write_text("ARG RUN_IMAGE=eclipse-temurin:17-jre\\nARG BASE_IMAGE\\nARG N=3\\nFROM ${RUN_IMAGE}\\n")
+    >>> base_args(d, config.Mode(offline=False))
+    {'RUN_IMAGE': 'eclipse-temurin:17-jre', 'BASE_IMAGE': 'python:3.11-slim-bookworm'}
+    >>> base_args(d, config.Mode(offline=True))["RUN_IMAGE"].startswith(config.KIT_REPO + "/bookworm-jre17:")
+    True
+    """
+    mode = mode or config.detect_mode()
+    args = {}
+    for line in Path(dockerfile).read_text(errors="replace").splitlines():
+        match = _ARG.match(line)
+        if not match:
+            continue
+        name, default = match.group(1), (match.group(2) or "").strip("\"'")
+        if default in config.PUBLIC_TO_KIT:
+            args[name] = mode.image(default)
+        elif name == "BASE_IMAGE":
+            args[name] = mode.image(PYTHON_BASE)
+    return args
 
 
 def _refuse_buildkit_only(dockerfile: Path) -> None:

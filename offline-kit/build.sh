@@ -35,7 +35,10 @@ kit_images=(
 )
 # Images that stay on the host (the registry runs beside the cluster; the base is
 # what sample apps build FROM) rather than inside the node image.
-host_images=("registry:$REGISTRY_VERSION" "bookworm-python3:$DEBIAN_SUITE")
+host_images=("registry:$REGISTRY_VERSION" "bookworm-python3:$DEBIAN_SUITE"
+  # the Spring Boot sample's bases: JDK 17 and Maven with apps/spring-hello's
+  # artefacts (build stage), a JRE that runs the jar (run stage)
+  "bookworm-jdk17-maven-m2:$DEBIAN_SUITE" "bookworm-jre17:$DEBIAN_SUITE")
 node_image="$KIT_REPO/node:v$K8S_VERSION"
 
 case "${1:-}" in
@@ -256,6 +259,9 @@ debootstrap_image() {
 }
 
 rootfs_python() { debootstrap_image bookworm-python3 "$DEBIAN_SUITE" python3,ca-certificates "$1"; }
+# Java: bookworm's OpenJDK 17 (the online bases are Temurin 17) and Maven.
+rootfs_jdk() { debootstrap_image bookworm-jdk17-maven "$DEBIAN_SUITE" openjdk-17-jdk-headless,maven,ca-certificates "$1"; }
+rootfs_jre() { debootstrap_image bookworm-jre17 "$DEBIAN_SUITE" openjdk-17-jre-headless,ca-certificates "$1"; }
 # kube-proxy and kube-router: iptables, ipset (kube-router's NetworkPolicy), ip.
 rootfs_iptables() { debootstrap_image bookworm-iptables "$DEBIAN_SUITE" iptables,ipset,iproute2,conntrack "$1"; }
 rootfs_node() {
@@ -335,6 +341,42 @@ build_node_image() {
   docker rmi "$node_image-pre"
 }
 
+# The offline Maven build image: bookworm-jdk17-maven plus a local repository
+# holding every artefact apps/spring-hello's Dockerfile asks Maven for, with Maven
+# set offline. The artefacts are resolved on this host by the two commands that
+# Dockerfile runs: a build container has no network offline, and even where the
+# host reaches Maven Central (through its proxy, or a TLS-inspecting gateway whose
+# CA only the host trusts) the container does not. The image is then proven by
+# building the app inside it with the network cut.
+spring_app=$repo_dir/apps/spring-hello
+build_maven_m2() {
+  local key=$1 work="$cache/ctx/maven-m2" image="$KIT_REPO/bookworm-jdk17-maven-m2:$DEBIAN_SUITE"
+  local mvn_args=(-B -ntp -Dmaven.repo.local="$work/repository")
+  if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then
+    echo "ERROR: mvn and javac are needed on this host: apt-get install maven openjdk-17-jdk-headless"; exit 1
+  fi
+  rm -rf "$work"; mkdir -p "$work/app"
+  cp "$spring_app/pom.xml" "$work/app/"
+  (cd "$work/app" && mvn "${mvn_args[@]}" dependency:go-offline)
+  cp -r "$spring_app/VERSION" "$spring_app/src" "$work/app/"
+  (cd "$work/app" && mvn "${mvn_args[@]}" package -DskipTests)
+  rm -rf "$work/app"
+  # Artefacts as if installed locally: Maven then serves them whatever the
+  # repository ids (a host mirror's id is not the build's `central`).
+  find "$work/repository" \( -name _remote.repositories -o -name '*.lastUpdated' \
+    -o -name resolver-status.properties \) -delete
+  printf '%s\n' '<settings>' '  <!-- the kit build image: every artefact is in the local repository -->' \
+    '  <offline>true</offline>' '</settings>' >"$work/settings.xml"
+  printf '%s\n' 'ARG BASE' 'FROM ${BASE}' 'COPY repository /root/.m2/repository' \
+    'COPY settings.xml /root/.m2/settings.xml' >"$work/Dockerfile"
+  docker build -q --label "kubelab.kit.key=$key" --build-arg "BASE=$KIT_REPO/bookworm-jdk17-maven:$DEBIAN_SUITE" \
+    -t "$image" "$work"
+  rm -rf "$work"
+  # The proof: the app's own build steps, in the image, with no network at all.
+  docker run --rm --network none -v "$spring_app:/src:ro" "$image" bash -c \
+    'cp -r /src /tmp/app && cd /tmp/app && rm -rf target && mvn -B -ntp -q dependency:go-offline && mvn -B -ntp -q package -DskipTests && ls -l target/*.jar'
+}
+
 # --- the steps, in order --------------------------------------------------------
 command -v go >/dev/null || { echo "ERROR: go is not installed.
 Hint: install Go 1.24 or newer (Debian: golang-go from bookworm-backports, or go.dev/dl)." >&2; exit 1; }
@@ -367,10 +409,21 @@ deb_hint="debootstrap failed: check that deb.debian.org answers (apt-get update)
 image_step rootfs-python "$KIT_REPO/bookworm-python3:$DEBIAN_SUITE" "$(key_of /dev/null)" "$deb_hint" rootfs_python
 image_step rootfs-iptables "$KIT_REPO/bookworm-iptables:$DEBIAN_SUITE" "$(key_of /dev/null)" "$deb_hint" rootfs_iptables
 image_step rootfs-node "$KIT_REPO/node-rootfs:$DEBIAN_SUITE" "$(key_of /dev/null)" "$deb_hint" rootfs_node
+image_step rootfs-jdk "$KIT_REPO/bookworm-jdk17-maven:$DEBIAN_SUITE" "$(key_of /dev/null)" "$deb_hint" rootfs_jdk
+image_step rootfs-jre "$KIT_REPO/bookworm-jre17:$DEBIAN_SUITE" "$(key_of /dev/null)" "$deb_hint" rootfs_jre
+# Keyed by what Maven resolves from (the app's pom.xml) and by this recipe; the
+# JDK base is in the key through versions.env, as it is in its own step's key.
+image_step maven-m2 "$KIT_REPO/bookworm-jdk17-maven-m2:$DEBIAN_SUITE" \
+  "$(key_of "$spring_app/pom.xml" <(declare -f build_maven_m2))" \
+  "Maven could not resolve apps/spring-hello's artefacts on this host (Maven Central, ~/.m2/settings.xml), or its offline build in the image failed: read the log" \
+  build_maven_m2
 images_key=$(key_of "$kit_dir/images" "$kit_dir/go")
 image_step images "$KIT_REPO/pause:$PAUSE_VERSION" "$images_key" \
   "a kit image failed to build: the log names the Dockerfile under offline-kit/images" build_component_images
-image_step node-image "$node_image" "$(key_of "$kit_dir/images" "$kit_dir/go" "$kit_dir/build.sh")" \
+# Keyed by the node's own recipe (its function and the images it pre-loads), not the
+# whole script: a new host image elsewhere in this file does not rebuild the node.
+image_step node-image "$node_image" \
+  "$(key_of "$kit_dir/images" "$kit_dir/go" <(declare -f build_node_image; printf '%s\n' "$node_image" "${kit_images[@]}"))" \
   "the node image failed: the log shows the docker build or the image import; 'docker rm -f kubelab-kit-node-build' and rerun" \
   build_node_image
 
