@@ -498,7 +498,8 @@ def ingress_answers(name: str, namespace: str) -> CheckResult:
     try:
         resp = get(url)
         if resp.status_code == 200:
-            return CheckResult(title, True, f"{url} → {resp.text.strip()[:60]}")
+            # The pod's name (the hostname part) varies: the version is what counts.
+            return CheckResult(title, True, f"{url} → {resp.text.strip().split(' pod=')[0][:60]}")
         seen = f"{url} → HTTP {resp.status_code}"
     except requests.RequestException as err:
         seen = f"{url} → {type(err).__name__}"
@@ -687,3 +688,16 @@ def manifests_name_pushed(folder: Path, repository: str) -> CheckResult:
     if not any(d.get("kind") == "Ingress" for d in docs):
         return CheckResult(title, False, f"no Ingress among {', '.join(sorted({d.get('kind', '?') for d in docs}))}")
     return CheckResult(title, True, f"{len(docs)} objects, image {named[0]}")
+
+
+def url_says(url: str, expect: str) -> CheckResult:
+    """``url`` answers 200 with ``expect`` in its body (a version going live). Twin: ``curl URL``"""
+    from .pipeline import get  # noqa: PLC0415
+
+    title = f"{url} says {expect}"
+    try:
+        resp = get(url)
+    except requests.RequestException as err:
+        return CheckResult(title, False, f"no answer: {type(err).__name__}")
+    body = resp.text.strip().split(" pod=")[0][:80]  # the pod's name varies; the version counts
+    return CheckResult(title, resp.status_code == 200 and expect in resp.text, f"HTTP {resp.status_code}: {body}")

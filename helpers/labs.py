@@ -209,6 +209,16 @@ def _start_capstone(lab: Lab, image: str) -> None:
     lessons.git(repo, "commit", "-qm", "my app")
 
 
+def _client_pod(namespace: str, image: str) -> None:
+    """lessons.client_pod's pod, waited for longer: on a loaded laptop a first start may take minutes."""
+    kube.apply([{"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client"},
+                 "spec": {"terminationGracePeriodSeconds": 1,
+                          "containers": [{"name": "client", "image": image,
+                                          "command": ["/bin/python", "-c", "import time; time.sleep(86400)"]}]}}],
+               namespace)
+    kube.wait("pod/client", "condition=Ready", namespace=namespace, timeout=300)
+
+
 def cicd_repo() -> Path:
     """The cicd lab's repository (made by ``reset('cicd')``)."""
     return work_dir("cicd") / "hello"
@@ -245,8 +255,12 @@ def reset(name: str, *, echo: bool = True) -> str:
     if not lab.extra.get("keep_placeholder"):
         for path in lab.work.rglob("*.yaml"):
             _fill(path, image)
+    if lab.namespace and not lab.learner_makes_namespace:
+        # A new namespace gets its default ServiceAccount a moment later; a pod made before is refused.
+        waiting.poll(lambda: kube.get("ServiceAccount", "default", lab.namespace), timeout=60,
+                     what=f"namespace {lab.namespace}'s default ServiceAccount")
     if lab.client:
-        lessons.client_pod(lab.namespace, image)
+        _client_pod(lab.namespace, image)
     for file in lab.deploy:
         # As the learner will: kubectl's own apply keeps the last-applied record, so the
         # learner's next `kubectl apply` of an edited file also removes deleted fields.
