@@ -260,3 +260,117 @@ def plot_autoscale(samples: list[dict]):
     ax.set_title("HorizontalPodAutoscaler: replicas follow the load")
     fig.tight_layout()
     return fig
+
+
+# --- lesson 01: a VM beside a container, both measured on this machine --------
+
+#: Where tools/vm/setup.sh (run by ./lab.sh) puts the VM's kernel and initramfs.
+VM_DIR = Path(os.environ.get("KUBELAB_CACHE", "/var/cache/kubelab")) / "vm"
+
+
+def vm_command(accel: str = "kvm", memory_mib: int = 256) -> list[str]:
+    """The QEMU command that boots lesson 01's VM: Debian's cloud kernel and a busybox
+    initramfs whose /init prints its uptime and memory, then powers off."""
+    return ["qemu-system-x86_64", "-accel", accel, "-m", str(memory_mib), "-smp", "1", "-nodefaults",
+            "-display", "none", "-no-reboot", "-serial", "stdio", "-kernel", str(VM_DIR / "vmlinuz"),
+            "-initrd", str(VM_DIR / "initramfs.cpio.gz"), "-append", "console=ttyS0 quiet panic=-1"]
+
+
+def vm_ready() -> bool:
+    """QEMU is installed and tools/vm/setup.sh has made the kernel and initramfs."""
+    return bool(shutil.which("qemu-system-x86_64")) and all(
+        (VM_DIR / f).is_file() for f in ("vmlinuz", "initramfs.cpio.gz"))
+
+
+def vm_boot(accel: str = "kvm", timeout: float = 90, memory_mib: int = 256) -> dict | None:
+    """Boot the VM once and measure it: ``seconds`` from launch to power-off, QEMU's
+    peak memory (``rss_mib``, its max resident set), the guest's own uptime and
+    memory as its kernel saw them, and the console lines. None when it did not
+    power off within ``timeout`` (a /dev/kvm that cannot run a guest hangs)."""
+    started = time.monotonic()
+    proc = subprocess.Popen(vm_command(accel, memory_mib), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    # wait4, not wait: it returns the child's resource use, its peak memory among them
+    while True:
+        pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+        if pid:
+            proc.returncode = os.waitstatus_to_exitcode(status)
+            break
+        if time.monotonic() - started > timeout:
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()
+            return None
+        time.sleep(0.005)
+    seconds = time.monotonic() - started
+    console = proc.stdout.read().decode(errors="replace").splitlines()
+    proc.stdout.close()
+    lines = [ln.strip() for ln in console if ln.startswith("kubelab-vm:")]
+    up = next((ln.split()[3] for ln in lines if " up after " in ln), None)
+    mem = next((int(ln.split()[2]) for ln in lines if "MemTotal:" in ln), None)
+    if up is None:
+        return None
+    return {"accel": accel, "seconds": seconds, "rss_mib": usage.ru_maxrss / 1024, "guest_uptime": float(up),
+            "guest_mem_mib": (mem or 0) / 1024, "console": lines}
+
+
+def vm_measure() -> dict | None:
+    """Boot the VM on KVM if this machine has a working one, else with QEMU's software
+    emulation; None when QEMU or the VM's files are not here (then only cited figures)."""
+    if not vm_ready():
+        return None
+    if os.access("/dev/kvm", os.R_OK | os.W_OK):
+        # a guest on KVM powers off in about a second; a /dev/kvm that cannot run one hangs
+        on_kvm = vm_boot("kvm", timeout=15)
+        if on_kvm:
+            return on_kvm
+    return vm_boot("tcg", timeout=120)
+
+
+def container_start_seconds(image: str, runs: int = 3) -> float:
+    """Median seconds of ``docker run --rm`` of ``image`` running ``python -c pass``:
+    create, start, run, stop and remove, as the VM's launch-to-power-off."""
+    times = []
+    for _ in range(runs):
+        started = time.monotonic()
+        subprocess.run(["docker", "run", "--rm", "--entrypoint", "/bin/python", image, "-c", "pass"],
+                       check=True, capture_output=True)
+        times.append(time.monotonic() - started)
+    return sorted(times)[len(times) // 2]
+
+
+def container_memory_mib(name: str) -> float:
+    """A running container's memory use as ``docker stats`` counts it (cgroup usage
+    less the page cache it could give back)."""
+    from .docker_client import client  # noqa: PLC0415
+
+    stats = client().containers.get(name).stats(stream=False)["memory_stats"]
+    inactive = (stats.get("stats") or {}).get("inactive_file", 0)
+    return (stats.get("usage", 0) - inactive) / 2**20
+
+
+def plot_vm_vs_container(container: dict, vm: dict | None):
+    """Start time and memory, container beside VM, both measured here (no VM bar when
+    none could boot). Cited figures are never drawn here. Returns the figure."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    names = ["container\n(docker run --rm)"]
+    starts, mems = [container["seconds"]], [container["memory_mib"]]
+    if vm:
+        how = "KVM" if vm["accel"] == "kvm" else "software emulation"
+        names.append(f"VM\n(QEMU, {how})")
+        starts.append(vm["seconds"])
+        mems.append(vm["rss_mib"])
+    colours = ["tab:blue", "tab:gray"][:len(names)]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(8, 3))
+    a.bar(names, starts, color=colours)
+    a.set_ylabel("seconds")
+    a.set_title("start to finish, measured here")
+    b.bar(names, mems, color=colours)
+    b.set_ylabel("MiB")
+    b.set_title("memory, measured here")
+    for ax, values, unit in ((a, starts, "s"), (b, mems, "MiB")):
+        for i, v in enumerate(values):
+            ax.text(i, v, f"{v:.1f} {unit}", ha="center", va="bottom")
+    fig.tight_layout()
+    return fig
