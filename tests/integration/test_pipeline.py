@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 import yaml
 
 from helpers import config, images, kube, lessons, pipeline, waiting
@@ -415,3 +416,84 @@ def test_inputs_the_pipeline_refuses_deploy_nothing(sample_repo, namespace, file
     assert "Hint:" in err.value.render()
     assert kube.get("deployment", "hello", namespace) is None
     assert images.exists(f"localhost:5001/hello:{pipeline.source_tag(sample_repo)}") is False  # nothing was built
+
+
+# ---- the CI/CD loop: a push to main through the bare repository's hook --------
+
+CI_TEST = '''
+import threading, unittest, urllib.request
+from http.server import ThreadingHTTPServer
+import app
+
+class AppTest(unittest.TestCase):
+    def test_healthz(self):
+        app.Handler.log_message = lambda *a: None
+        server = ThreadingHTTPServer(("127.0.0.1", 0), app.Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/healthz", timeout=5) as resp:
+                self.assertEqual(resp.read(), b"ok\\n")
+        finally:
+            server.shutdown()
+'''
+
+
+def _git(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
+                          env={**os.environ, **lessons.GIT_ENV})
+
+
+def test_a_push_to_main_is_tested_then_deployed_and_a_red_commit_is_not(tmp_path, namespace):
+    from helpers import cicd
+
+    bare, work = tmp_path / "github" / "hello.git", tmp_path / "hello"
+    subprocess.run(["git", "init", "-q", "--bare", "-b", "main", str(bare)], check=True)
+    subprocess.run(["git", "clone", "-q", str(bare), str(work)], check=True, capture_output=True)
+    for name in ("Dockerfile", "app.py", "VERSION", "collect_runtime.py"):
+        (work / name).write_bytes((lessons.HELLO / name).read_bytes())
+    (work / "k8s").mkdir()
+    (work / "tests").mkdir()
+    (work / "tests" / "test_app.py").write_text(CI_TEST)
+    lesson = config.K8S_DIR / "lessons" / "07"
+    (work / "k8s" / "deployment.yaml").write_text((lesson / "deployment.yaml").read_text())
+    (work / "k8s" / "ingress.yaml").write_text((lesson / "ingress.yaml").read_text()
+                                               .replace("hello-07.localhost", f"{namespace}.localhost"))
+    (work / "k8s" / "service.yaml").write_text((lessons.HELLO / "k8s" / "service.yaml").read_text())
+    hook = cicd.install_push_hook(bare, namespace)
+    assert hook.name == "post-receive" and os.access(hook, os.X_OK)
+    url = f"http://{namespace}.localhost/"
+
+    def push(message: str) -> tuple[str, str]:
+        _git(work, "add", ".")
+        _git(work, "commit", "-qm", message)
+        out = _git(work, "push", "-q", "origin", "main")
+        return _git(work, "rev-parse", "--short=10", "HEAD").stdout.strip(), out.stdout + out.stderr
+
+    v1, out = push("hello v1")
+    assert "[test] ✓ 1 test(s) passed" in out and f"✓ green: commit {v1}" in out, out
+    assert cicd.live_image("hello", namespace) == f"{config.REGISTRY_HOST}/hello:{v1}"
+    serves(url, "v1")
+    assert revision(namespace) == "1"
+
+    app = work / "app.py"
+    app.write_text(app.read_text().replace('"/healthz"', '"/health"'))
+    red, out = push("rename /healthz")
+    assert "[test] ✗ 1 of 1 test(s) failed: test_healthz" in out and f"✗ red: commit {red}" in out, out
+    assert "[build+deploy] - skipped" in out, out
+    assert cicd.live_image("hello", namespace) == f"{config.REGISTRY_HOST}/hello:{v1}"
+    assert revision(namespace) == "1" and "version=v1" in pipeline.get(url).text
+    tags = requests.get(f"http://{config.REGISTRY_HOST}/v2/hello/tags/list", timeout=5).json()["tags"]
+    assert red not in tags, "a red commit is never built nor pushed"
+
+    app.write_text(app.read_text().replace('"/health"', '"/healthz"'))
+    (work / "VERSION").write_text("v2\n")
+    v2, out = push("hello v2")
+    assert f"✓ green: commit {v2}" in out, out
+    assert cicd.live_image("hello", namespace) == f"{config.REGISTRY_HOST}/hello:{v2}"
+    assert revision(namespace) == "2" and "version=v2" in pipeline.get(url).text
+    # A push to another branch is not main: the loop leaves it alone.
+    _git(work, "checkout", "-qb", "topic")
+    (work / "VERSION").write_text("v3\n")
+    _git(work, "commit", "-qam", "v3 on a branch")
+    out = _git(work, "push", "-q", "origin", "topic")
+    assert "checkout" not in out.stdout + out.stderr and revision(namespace) == "2"

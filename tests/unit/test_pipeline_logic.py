@@ -4,8 +4,9 @@ import shutil
 import subprocess
 
 import pytest
+import yaml
 
-from helpers import config, images, kube, pipeline
+from helpers import cicd, config, images, kube, pipeline
 from helpers.errors import BuildFailed, DeployFailed, LabError, ManifestInvalid
 
 
@@ -160,3 +161,70 @@ def test_ctrl_c_stays_a_keyboard_interrupt_with_the_cleanup_as_a_note(capsys):
     pipeline.Undo("web").after(err, echo=True)
     assert err.__notes__ == ["cleanup: nothing to put back (the cluster was not changed)"]
     assert "KeyboardInterrupt: cleanup: nothing to put back" in capsys.readouterr().err
+
+
+# ---- the CI/CD loop's test stage and image-path step (helpers.cicd) ----------
+
+APP_TEST = '''
+import unittest
+import app
+
+class AppTest(unittest.TestCase):
+    def test_answer(self):
+        self.assertEqual(app.answer(), 42)
+
+    def test_name(self):
+        self.assertEqual(app.NAME, "hello")
+'''
+
+
+def _app_repo(tmp_path, answer: int, tests: bool = True):
+    (tmp_path / "app.py").write_text(f'NAME = "hello"\n\ndef answer():\n    return {answer}\n')
+    if tests:
+        (tmp_path / "tests").mkdir()
+        (tmp_path / "tests" / "test_app.py").write_text(APP_TEST)
+    return tmp_path
+
+
+def test_test_stage_passes_when_every_test_passes(tmp_path):
+    stage = cicd.test_stage(_app_repo(tmp_path, 42))
+    assert stage.ok and stage.name == "test" and stage.detail == "2 test(s) passed", stage
+    assert "Ran 2 tests" in stage.output and stage.line().startswith("[test] ✓ 2 test(s) passed")
+
+
+def test_test_stage_fails_naming_the_failing_test(tmp_path):
+    stage = cicd.test_stage(_app_repo(tmp_path, 41))
+    assert not stage.ok and stage.detail == "1 of 2 test(s) failed: test_answer", stage
+    assert "AssertionError: 41 != 42" in stage.output
+
+
+@pytest.mark.parametrize("tests, words", [(False, "no tests/ folder"), (True, "no tests found")])
+def test_test_stage_fails_when_there_is_nothing_to_run(tmp_path, tests, words):
+    repo = _app_repo(tmp_path, 42, tests=tests)
+    if tests:
+        (repo / "tests" / "test_app.py").unlink()  # a tests/ folder with no test file
+    stage = cicd.test_stage(repo)
+    assert not stage.ok and words in stage.detail, stage
+
+
+def test_test_stage_reports_an_import_error_as_red(tmp_path):
+    repo = _app_repo(tmp_path, 42)
+    (repo / "app.py").write_text("NAME = 'hello'\ndef answer(:\n")  # a syntax error
+    stage = cicd.test_stage(repo)
+    assert not stage.ok and "SyntaxError" in stage.output, stage
+
+
+def test_write_image_sets_the_placeholder_and_the_same_repository_only(tmp_path):
+    (tmp_path / "k8s").mkdir()
+    (tmp_path / "k8s" / "deployment.yaml").write_text(yaml.safe_dump({
+        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "hello"},
+        "spec": {"template": {"spec": {"containers": [
+            {"name": "a", "image": "localhost:5001/hello:v1"}, {"name": "b", "image": "IMAGE"},
+            {"name": "c", "image": "localhost:5001/other:v1"}]}}}}))
+    (tmp_path / "k8s" / "service.yaml").write_text("apiVersion: v1\nkind: Service\nmetadata: {name: hello}\n")
+    changed = cicd.write_image(tmp_path, "hello", "localhost:5001/hello:abc1234567")
+    assert changed == ["deployment.yaml"]
+    doc = yaml.safe_load((tmp_path / "k8s" / "deployment.yaml").read_text())
+    assert [c["image"] for c in doc["spec"]["template"]["spec"]["containers"]] == [
+        "localhost:5001/hello:abc1234567", "localhost:5001/hello:abc1234567", "localhost:5001/other:v1"]
+    assert cicd.write_image(tmp_path, "hello", "localhost:5001/hello:abc1234567") == []
