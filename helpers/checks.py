@@ -196,7 +196,7 @@ def service_answers(name: str, namespace: str, client: str = "client") -> CheckR
     if not selected:
         labelled = sorted({f"{k}={v}" for p in kube.pods(namespace) for k, v in (p.metadata.labels or {}).items()
                            if k == "app"})
-        return CheckResult(title, False, f"no answer ({answer}): its selector {selector} matches no pod "
+        return CheckResult(title, False, f"no answer: its selector {selector} matches no pod "
                            f"(pods here are labelled {', '.join(labelled) or 'nothing'})",
                            "make spec.selector equal the labels of the pods it should send to")
     ports: dict = {}
@@ -206,10 +206,10 @@ def service_answers(name: str, namespace: str, client: str = "client") -> CheckR
                 ports[p.name] = p.container_port
     target = svc["spec"]["ports"][0].get("targetPort")
     if target not in ports.values() and target not in ports:
-        return CheckResult(title, False, f"no answer ({answer}): the Service sends to targetPort {target}, "
+        return CheckResult(title, False, f"no answer: the Service sends to targetPort {target}, "
                            f"the pods listen on {sorted(set(ports.values()))}",
                            "set targetPort to the container's port (or its name, http)")
-    return CheckResult(title, False, f"no answer ({answer})", "check the Service selector against the pod labels")
+    return CheckResult(title, False, "no answer", "check the Service selector against the pod labels")
 
 
 def hpa_measures(name: str, namespace: str) -> CheckResult:

@@ -44,6 +44,7 @@ CONTAINER_PORT = 8089
 IMAGES_REPO = "lab-images/app"
 CICD_HOST = "cicd.localhost"
 CAPSTONE_REPO = "capstone"
+NAMESPACE_GONE = 300  # seconds a lab's namespace may take to go
 
 
 @dataclass(frozen=True)
@@ -242,9 +243,10 @@ def reset(name: str, *, echo: bool = True) -> str:
 
     lab = get(name)
     image = lab_image()
-    if lab.learner_makes_namespace:
-        kube.delete_namespace(lab.namespace, wait=True, timeout=120)
-    elif lab.namespace:
+    if lab.namespace:
+        # Up to 5 minutes: a namespace's pods go first, slowly on a loaded laptop.
+        kube.delete_namespace(lab.namespace, wait=True, timeout=NAMESPACE_GONE)
+    if lab.namespace and not lab.learner_makes_namespace:
         lessons.fresh_namespace(lab.namespace, lab=name)
     shutil.rmtree(lab.work, ignore_errors=True)
     start = lab.folder / "start"
@@ -293,7 +295,7 @@ def cleanup(name: str) -> None:
     """
     lab = get(name)
     if lab.namespace:
-        kube.delete_namespace(lab.namespace, wait=True, timeout=120)
+        kube.delete_namespace(lab.namespace, wait=True, timeout=NAMESPACE_GONE)
     containers.cleanup(lab=name)
     if lab.name == "containers":
         containers.remove(CONTAINER)  # the learner's own `docker run` has no lab label
@@ -378,7 +380,7 @@ def check(name: str) -> LabReport:
     return LabReport(name, [(ex, r) for ex, r, _ in results])
 
 
-def settle(name: str, timeout: float = 150, quiet: float = 20) -> LabReport:
+def settle(name: str, timeout: float = 300, quiet: float = 20) -> LabReport:
     """Wait until the lab's state stops changing (pods crashed, probes failed, pulls
     backed off, the HPA re-evaluated), so the report shows the lasting state: the
     light checks must stay the same for ``quiet`` seconds; then every check runs once."""
