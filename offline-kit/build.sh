@@ -352,8 +352,9 @@ spring_app=$repo_dir/apps/spring-hello
 build_maven_m2() {
   local key=$1 work="$cache/ctx/maven-m2" image="$KIT_REPO/bookworm-jdk17-maven-m2:$DEBIAN_SUITE"
   local mvn_args=(-B -ntp -Dmaven.repo.local="$work/repository")
-  if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then
-    echo "ERROR: mvn and javac are needed on this host: apt-get install maven openjdk-17-jdk-headless"; exit 1
+  if ! command -v mvn >/dev/null || ! command -v javac >/dev/null; then  # as debootstrap above
+    apt-get update -qq && apt-get install -y -qq maven openjdk-17-jdk-headless || {
+      echo "ERROR: mvn and javac (17 or newer) are needed on this host: apt-get install maven openjdk-17-jdk-headless"; exit 1; }
   fi
   rm -rf "$work"; mkdir -p "$work/app"
   cp "$spring_app/pom.xml" "$work/app/"
