@@ -13,10 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from helpers import config, kube, lessons, pipeline
+from helpers import config, images, kube, lessons, pipeline
 from helpers.docker_client import client
 
-pytestmark = pytest.mark.cluster
 LABCTL = str(Path(sys.executable).with_name("labctl"))
 SPRING = config.REPO_ROOT / "apps" / "spring-hello"
 
@@ -34,10 +33,21 @@ def spring_repo(tmp_path, namespace):
     return repo
 
 
+def test_the_dockerfile_names_two_public_bases_and_the_kit_builds_both():
+    online = images.base_args(SPRING / "Dockerfile", config.Mode(offline=False))
+    assert online == {"BUILD_IMAGE": "maven:3.9-eclipse-temurin-17", "RUN_IMAGE": "eclipse-temurin:17-jre"}
+    listed = set(subprocess.run(["bash", str(config.KIT_DIR / "build.sh"), "--list"], capture_output=True,
+                                text=True, check=True).stdout.split())
+    offline = images.base_args(SPRING / "Dockerfile", config.Mode(offline=True))
+    assert set(offline) == set(online) and set(offline.values()) <= listed, (offline, listed)
+
+
+@pytest.mark.cluster
 def test_labctl_pipeline_deploys_spring_hello_and_it_answers_through_the_ingress(spring_repo, namespace, mode):
     proc = subprocess.run([LABCTL, "pipeline", "--repo", str(spring_repo), "--namespace", namespace],
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    print(proc.stdout[-1500:])  # the steps and their times, shown with -rP
     url = f"http://{namespace}.localhost/"
     assert proc.stdout.strip().splitlines()[-1] == url
 
