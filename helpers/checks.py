@@ -552,7 +552,7 @@ def upstream_reached(front: str, back: str, namespace: str, client_pod: str = "c
     title = f"{front} reaches {back} through Service DNS"
     script = (f"import urllib.request\ntry:\n print(urllib.request.urlopen('http://{front}/api', timeout=8).read()"
               ".decode())\nexcept Exception as e:\n print('ERROR', type(e).__name__, e)")
-    out = kube.exec_(client_pod, ["/bin/python", "-c", script], namespace).strip().splitlines()[-1]
+    out = (kube.exec_(client_pod, ["/bin/python", "-c", script], namespace).strip().splitlines() or ["ERROR  no reply"])[-1]
     if out.startswith("ERROR"):
         return CheckResult(title, False, f"{front} itself does not answer ({out[6:60]})",
                            f"fix service/{front} first (the check above)")

@@ -366,6 +366,9 @@ def _run(lab: Lab, *, heavy: bool = True) -> list[tuple[str, checks.CheckResult,
                 result = _call(lab, chk)
             except LabError as err:
                 result = checks.CheckResult(chk.function, False, err.what)
+            except Exception as err:  # noqa: BLE001 - a state the check did not foresee (a pod mid-start): still a FAIL
+                result = checks.CheckResult(chk.function, False, f"could not check: {type(err).__name__}: "
+                                            f"{str(err).splitlines()[0][:100] if str(err) else ''}", pending=True)
             result = dataclasses.replace(result, name=f"{ex.name}: {result.name}")
             out.append((ex.name, result, chk))
     return out
