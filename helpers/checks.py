@@ -123,8 +123,9 @@ def deployment_serves(name: str, namespace: str) -> CheckResult:
                            f"OOMKilled, exit 137 (memory limit {limit.get('memory', 'none')})")
     if "CrashLoopBackOff" in st["waiting"] or st["restarts"]:
         last = _crash_log(pods[0]["metadata"]["name"], namespace)
-        return CheckResult(title, False, "the container keeps exiting; last log: "
-                           f"{last[-1] if last else '(none)'}",
+        if not last:
+            return CheckResult(title, False, "the container keeps exiting; its log is not readable yet", pending=True)
+        return CheckResult(title, False, f"the container keeps exiting; last log: {last[-1]}",
                            "read `kubectl logs` and fix the command or the app it runs")
     probe_events = [e for e in kube.events(namespace, name) if "Readiness probe failed" in e]
     if probe_events:
@@ -142,11 +143,15 @@ def _crash_log(pod: str, namespace: str) -> list[str]:
     current one may be restarting, and its log not there yet."""
     from kubernetes.client.rest import ApiException  # noqa: PLC0415
 
-    try:
-        text = kube.core().read_namespaced_pod_log(pod, namespace, tail_lines=3, previous=True)
-    except ApiException:
-        text = kube.logs(pod, namespace, tail=3)
-    return text.strip().splitlines()
+    for previous in (True, False):
+        try:
+            text = kube.core().read_namespaced_pod_log(pod, namespace, tail_lines=3, previous=previous)
+        except ApiException:
+            continue
+        # The kubelet answers this as the log's text when the runtime has none to give (yet).
+        if text.strip() and not text.startswith("unable to retrieve container logs"):
+            return text.strip().splitlines()
+    return []
 
 
 def _probe_reason(message: str) -> str:

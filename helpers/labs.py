@@ -174,13 +174,13 @@ def _start_images(lab: Lab, image: str) -> None:
 def _start_pipeline(lab: Lab, image: str) -> None:
     """The pipeline's build and push, done: the pushed path is printed for the learner to copy."""
     pushed = lessons.hello_image("v1")
-    (lab.work / ".pushed").write_text(pushed + "\n")
+    _state(lab, "pushed").write_text(json.dumps(pushed))
     print(f"pipeline steps 1-3 done: built and pushed {pushed}")
 
 
 def pipeline_pushed() -> str:
     """The path the pipeline lab pushed at its reset."""
-    return (work_dir("pipeline") / ".pushed").read_text().strip()
+    return json.loads(_state(get("pipeline"), "pushed").read_text())
 
 
 def _start_cicd(lab: Lab, image: str) -> None:
@@ -248,7 +248,7 @@ def reset(name: str, *, echo: bool = True) -> str:
         kube.delete_namespace(lab.namespace, wait=True, timeout=NAMESPACE_GONE)
     if lab.namespace and not lab.learner_makes_namespace:
         lessons.fresh_namespace(lab.namespace, lab=name)
-    shutil.rmtree(lab.work, ignore_errors=True)
+    _forget(lab)
     start = lab.folder / "start"
     if start.is_dir():
         shutil.copytree(start, lab.work)
@@ -276,6 +276,13 @@ def reset(name: str, *, echo: bool = True) -> str:
     return image
 
 
+def _forget(lab: Lab) -> None:
+    """The work folder and the hints and checks kept for it, gone."""
+    shutil.rmtree(lab.work, ignore_errors=True)
+    for kind in ("hints", "checked", "pushed"):
+        _state(lab, kind).unlink(missing_ok=True)
+
+
 def begin(name: str) -> str:
     """A lab notebook's first cell: the starting state, and the working folder set to the
     repository's root, so paths read as in the terminal (``labs/work/NAME/...``).
@@ -299,7 +306,7 @@ def cleanup(name: str) -> None:
     containers.cleanup(lab=name)
     if lab.name == "containers":
         containers.remove(CONTAINER)  # the learner's own `docker run` has no lab label
-    shutil.rmtree(lab.work, ignore_errors=True)
+    _forget(lab)
 
 
 def apply(name: str, exercise: str, folder: Path | None = None) -> list[str]:
@@ -408,11 +415,17 @@ def settle(name: str, timeout: float = 300, quiet: float = 20) -> LabReport:
     return check(name)
 
 
+def _state(lab: Lab, kind: str) -> Path:
+    """Where a lab keeps what the learner asked and checked: beside its work folder, not in
+    it, so `kubectl apply -f labs/work/NAME/` reads only the learner's manifests."""
+    return WORK_DIR / f".{lab.name}.{kind}.json"
+
+
 def _remember(lab: Lab, results) -> None:
     if not lab.work.is_dir():
         return
     kept = {f"{ex}/{chk.function}": {"ok": r.ok, "seen": r.seen} for ex, r, chk in results if chk.heavy}
-    path = lab.work / ".checked.json"
+    path = _state(lab, "checked")
     old = json.loads(path.read_text()) if path.is_file() else {}
     path.write_text(json.dumps({**old, **kept}, indent=1))
 
@@ -434,7 +447,7 @@ def hint(name: str, exercise: str, level: int | None = None) -> Hint:
     """
     lab = get(name)
     ex = lab.exercise(exercise)
-    state_file = lab.work / ".hints.json"
+    state_file = _state(lab, "hints")
     asked = json.loads(state_file.read_text()) if state_file.is_file() else {}
     if level is None:
         level = min(asked.get(exercise, 0) + 1, 3)
@@ -487,7 +500,7 @@ def progress(names: list[str] | None = None) -> Progress:
         if not lab.work.is_dir():
             rows += [(name, ex, "not started", f"labctl reset {name}") for ex in lab.exercises]
             continue
-        kept_file = lab.work / ".checked.json"
+        kept_file = _state(lab, "checked")
         kept = json.loads(kept_file.read_text()) if kept_file.is_file() else {}
         results: dict[str, list[tuple[bool | None, str]]] = {ex: [] for ex in lab.exercises}
         for ex, r, _ in _run(lab, heavy=False):
