@@ -93,7 +93,7 @@ def _check_repo(repo: Path, name: str) -> None:
 
 def run(repo: str | Path, *, name: str | None = None, namespace: str = "default", tag: str | None = None,
         offline: bool | None = None, context: str | None = None, echo: bool = True,
-        expect_in_body: str | None = None, timeout: float = 180, url_timeout: float = 60) -> PipelineResult:
+        expect_in_body: str | None = None, timeout: float = 300, url_timeout: float = 60) -> PipelineResult:
     """Run the whole pipeline on ``repo``; returns the result, or raises with the failing step.
 
     Nothing is applied before every input is judged (the repository, its k8s/ files,
@@ -101,6 +101,10 @@ def run(repo: str | Path, *, name: str | None = None, namespace: str = "default"
     then on any failure, an exception of any kind or Ctrl-C included, puts the
     cluster back as the run found it (:class:`Undo`): the original error is raised,
     with what the cleanup did added to its state.
+
+    ``timeout`` bounds the rollout (5 minutes: a JVM app like apps/spring-hello takes
+    minutes to become Ready on a busy 2-core machine); a rollout that cannot succeed
+    (a crash loop, an image that is not there) fails within seconds anyway.
 
     Twin, by hand: ``docker build -t localhost:5001/NAME:TAG . && docker push localhost:5001/NAME:TAG``,
     edit the image in ``k8s/*.yaml``, ``kubectl apply --dry-run=server -f k8s/``,

@@ -108,7 +108,7 @@ def test_v2_adding_a_crashing_command_fails_fast_and_the_undo_removes_the_comman
 
     started = time.monotonic()
     with pytest.raises(DeployFailed) as err:
-        pipeline.run(sample_repo, namespace=namespace, echo=False)  # the default timeout: 180 s
+        pipeline.run(sample_repo, namespace=namespace, echo=False)  # the default timeout: 300 s
     failed_after = time.monotonic() - started
     # Fail fast: CrashLoopBackOff is seen within seconds (build, push, first crash, back-off 10 s),
     # not after the rollout's timeout; measured before this change: about 9 minutes.
