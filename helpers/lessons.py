@@ -319,9 +319,12 @@ def vm_measure() -> dict | None:
     emulation; None when QEMU or the VM's files are not here (then only cited figures)."""
     if not vm_ready():
         return None
-    if os.access("/dev/kvm", os.R_OK | os.W_OK):
-        # a guest on KVM powers off in about a second; a /dev/kvm that cannot run one hangs
-        on_kvm = vm_boot("kvm", timeout=15)
+    # tools/vm/setup.sh records which one boots a guest here (a /dev/kvm inside
+    # another VM can exist and still hang every guest); without its record, try KVM.
+    found = VM_DIR / "accel"
+    accel = found.read_text().strip() if found.is_file() else "kvm"
+    if accel == "kvm" and os.access("/dev/kvm", os.R_OK | os.W_OK):
+        on_kvm = vm_boot("kvm", timeout=15)  # a guest on KVM powers off in about a second
         if on_kvm:
             return on_kvm
     return vm_boot("tcg", timeout=120)
