@@ -79,7 +79,7 @@ def test_the_pipeline_lab_refuses_the_placeholder_and_any_path_but_the_pushed_on
     deploy = labs.LABS_DIR / "pipeline" / "start" / "deploy.yaml"
     text = deploy.read_text()
     cases = {"IMAGE": "still the placeholder IMAGE",
-             "localhost:5001/hello:latest": "🔥",
+             "localhost:5001/hello:latest": "the registry holds no such tag",
              "localhost:5001/hello:v0-never": "the registry holds no such tag",
              "localhost:5001/hello:v1": "it is not the one just pushed"}
     assert "v1" in registry.tags("hello")
