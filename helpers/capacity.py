@@ -1,71 +1,335 @@
-"""The lecture's capacity example ("9 servers → 4") as a model, and a side cluster
-with worker nodes on which the real scheduler places pods for comparison."""
+"""Lesson 05's "9 servers → 4", measured: a day of three peaks (morning, noon,
+evening) runs against capacity dedicated per peak and against one autoscaled
+pool; a recorder samples the cluster through the day, and the counts, the HPA's
+lag and the plot come from those samples.
+
+Also a side cluster with worker nodes, for tests that need more than one node.
+"""
 
 from __future__ import annotations
 
-import math
 import tempfile
+import threading
+import time
+from dataclasses import dataclass
 
 import yaml
 
 from . import cluster, config, kube
+from .errors import LabError
 from .shell import run
 
 SIDE_CLUSTER = "kubelab-capacity"
 
+#: The Deployments of lesson 05: one per peak (dedicated), and the shared pool.
+PEAKS = ("morning", "noon", "evening")
+POOL = "pool"
 
-def servers_needed(peaks: dict[str, int], spare: int = 1) -> dict[str, int]:
-    """Servers for load peaks that do not overlap: each peak on its own servers,
-    or one shared, autoscaled pool sized for the largest peak plus spares.
 
-    >>> servers_needed({"morning": 3, "noon": 3, "evening": 3})
-    {'dedicated': 9, 'shared': 4, 'backup_dedicated': 3, 'backup_shared': 1}
+# ---------------------------------------------------------------- the day, sampled
+
+def sample(namespace: str, pool: str = POOL, dedicated: tuple[str, ...] = PEAKS) -> dict:
+    """One look at the namespace: each Deployment's ready pods, the pool HPA's
+    desired replicas and last CPU measurement, and each Deployment's CPU use now
+    (millicores, summed over its pods; None before metrics-server has them).
+
+    The same numbers as ``kubectl get deploy``, ``kubectl get hpa`` and ``kubectl top pods``.
     """
-    return {"dedicated": sum(peaks.values()), "shared": max(peaks.values()) + spare,
-            "backup_dedicated": len(peaks), "backup_shared": spare}
+    names = (pool, *dedicated)
+    deps = {d.metadata.name: d for d in kube.apps().list_namespaced_deployment(namespace).items}
+    hpa = kube.get("hpa", pool, namespace, api_version="autoscaling/v2") or {}
+    cpu: dict[str, int | None] = dict.fromkeys(names)
+    for item in _pod_metrics(namespace):
+        app = (item["metadata"].get("labels") or {}).get("app")
+        if app in cpu:
+            cpu[app] = (cpu[app] or 0) + sum(_millicpu(c["usage"]["cpu"]) for c in item["containers"])
+    return {"at": time.time(),
+            "ready": {n: (deps[n].status.ready_replicas or 0) if n in deps else 0 for n in names},
+            "request": {n: _request(deps[n]) for n in names if n in deps},
+            "desired": (hpa.get("status") or {}).get("desiredReplicas") or 0,
+            "hpa_cpu": kube.hpa_cpu(hpa) if hpa else None,
+            "hpa_target": _hpa_target(hpa),
+            "cpu": cpu}
 
 
-def pods_per_node(allocatable_millicpu: int, reserved_millicpu: int, request_millicpu: int) -> int:
-    """How many pods of ``request`` fit on a node once its own daemons are placed.
+def _hpa_target(hpa: dict) -> int | None:
+    for m in (hpa.get("spec") or {}).get("metrics") or []:
+        if m.get("type") == "Resource" and (m.get("resource") or {}).get("name") == "cpu":
+            return ((m["resource"].get("target") or {}).get("averageUtilization"))
+    return None
 
-    >>> pods_per_node(2000, 110, 600)
-    3
+
+def _request(dep) -> int | None:
+    """A Deployment's per-pod CPU request, in millicores (its first container's)."""
+    requests = dep.spec.template.spec.containers[0].resources.requests or {}
+    return _millicpu(requests["cpu"]) if "cpu" in requests else None
+
+
+def _pod_metrics(namespace: str) -> list[dict]:
+    from kubernetes import client as k8s  # noqa: PLC0415
+
+    try:
+        return k8s.CustomObjectsApi(kube.api()).list_namespaced_custom_object(
+            "metrics.k8s.io", "v1beta1", namespace, "pods")["items"]
+    except k8s.ApiException:
+        return []  # metrics-server has no numbers yet: the sample says so with None
+
+
+def _millicpu(value: str) -> int:
+    """``kubectl top``'s units to millicores.
+
+    >>> [_millicpu(v) for v in ("250m", "2", "1500000n", "0.5")]
+    [250, 2000, 2, 500]
     """
-    return max(0, (allocatable_millicpu - reserved_millicpu) // request_millicpu)
+    if value.endswith("n"):
+        return round(int(value[:-1]) / 1_000_000)
+    if value.endswith("u"):
+        return round(int(value[:-1]) / 1000)
+    return int(value[:-1]) if value.endswith("m") else int(float(value) * 1000)
 
 
-def predict(replicas: int, nodes: int, per_node: int) -> dict[str, int]:
-    """Where the model says ``replicas`` pods go: how many run, how many stay Pending.
+@dataclass
+class Day:
+    """A recorded day: ``samples`` (each with ``t``, seconds since the load pod
+    started), the peaks' windows ``{name: (start, end)}`` and the day's ``end``."""
 
-    >>> predict(7, 2, 3)
-    {'running': 6, 'pending': 1, 'nodes_used': 2}
+    samples: list[dict]
+    peaks: dict[str, tuple[int, int]]
+    end: int
+    pool: str = POOL
+    dedicated: tuple[str, ...] = PEAKS
+
+    def worst(self, names: tuple[str, ...] | list[str]) -> tuple[int, float]:
+        """The most ready pods ``names`` had together at one moment of the day, and when (first time)."""
+        return worst_moment([s for s in self.samples if 0 <= s["t"] <= self.end], names)
+
+    def lags(self, target: int | None = None) -> dict[str, dict[str, float | None]]:
+        """Per peak, :func:`hpa_lags` of the pool against the HPA's target (%)."""
+        starts = sorted(a for a, _ in self.peaks.values())
+        return {name: hpa_lags(self.samples, start, end, self.pool, target or self.target,
+                               until=next((a for a in starts if a > start), self.end))
+                for name, (start, end) in self.peaks.items()}
+
+    @property
+    def target(self) -> int:
+        """The pool HPA's CPU target, % of the request (as sampled)."""
+        return next((s["hpa_target"] for s in self.samples if s.get("hpa_target")), 0)
+
+    def load(self, t: float) -> str:
+        """Which peak's traffic runs at ``t`` ("-" for none)."""
+        return next((n for n, (a, b) in self.peaks.items() if a <= t < b), "-")
+
+    def text(self, every: float = 10) -> str:
+        """The day as a table, one row about every ``every`` seconds."""
+        rows = [f"{'t':>5}  {'load':8} {'pool ready':>10} {'HPA wants':>9} {'pool CPU':>8}  "
+                f"{'dedicated ready':>15} {'dedicated CPU':>13}"]
+        last = None
+        for s in self.samples:
+            if s["t"] < 0 or (last is not None and s["t"] - last < every - 0.5):
+                continue
+            last = s["t"]
+            load = self.load(s["t"])
+            ded_cpu = [s["cpu"].get(n) for n in self.dedicated]
+            rows.append(f"{s['t']:4.0f}s  {load:8} {s['ready'][self.pool]:>10} {s['desired']:>9} "
+                        f"{_m(s['cpu'].get(self.pool)):>8}  "
+                        f"{sum(s['ready'][n] for n in self.dedicated):>15} "
+                        f"{'/'.join(_m(c) for c in ded_cpu):>13}")
+        return "\n".join(rows)
+
+
+def _m(value: int | None) -> str:
+    return "?" if value is None else f"{value}m"
+
+
+def worst_moment(samples: list[dict], names: tuple[str, ...] | list[str]) -> tuple[int, float]:
+    """The largest number of ready pods the Deployments ``names`` held at one
+    sampled moment, with that moment's ``t`` (the first, if it recurs).
+
+    >>> s = [{"t": 0, "ready": {"a": 1, "b": 3}}, {"t": 5, "ready": {"a": 4, "b": 3}}, {"t": 9, "ready": {"a": 4, "b": 3}}]
+    >>> worst_moment(s, ["a", "b"]), worst_moment(s, ["a"])
+    ((7, 5), (4, 5))
     """
-    running = min(replicas, nodes * per_node)
-    return {"running": running, "pending": replicas - running, "nodes_used": math.ceil(running / per_node)
-            if per_node else 0}
+    if not samples:
+        raise LabError("no samples: the day was not recorded", "start the recorder before the load")
+    best = max(sum(s["ready"].get(n, 0) for n in names) for s in samples)
+    return best, next(s["t"] for s in samples if sum(s["ready"].get(n, 0) for n in names) == best)
 
 
-def capacity_widget():
-    """Sliders for the three peaks and the spares; shows dedicated vs shared servers.
-    Outside JupyterLab it returns the lecture's numbers as text."""
-    from .progress import in_notebook  # noqa: PLC0415
+def hpa_lags(samples: list[dict], start: float, end: float, pool: str = POOL, target: int = 0,
+             until: float | None = None) -> dict[str, float | None]:
+    """How late the pool followed one peak, in seconds, from the samples between
+    the peak's ``start`` and ``until`` (the next peak's start; default: all after):
 
-    if not in_notebook():
-        return str(servers_needed({"morning": 3, "noon": 3, "evening": 3}))
-    import ipywidgets as widgets  # noqa: PLC0415
+    - ``seen``: from the start until the HPA's measured CPU first went above ``target``;
+    - ``grew``: from the start until the pool first had the most ready pods it had
+      in that time (None when it never had fewer: the pods kept from before were enough);
+    - ``shrank``: from the peak's ``end`` until the HPA first wanted fewer pods than then.
 
-    def show(morning=3, noon=3, evening=3, spare=1):
-        n = servers_needed({"morning": morning, "noon": noon, "evening": evening}, spare)
-        print(f"each peak its own servers: {n['dedicated']} | one autoscaled pool: {n['shared']}")
+    None also means: not within the samples.
 
-    return widgets.interactive(show, morning=(0, 10), noon=(0, 10), evening=(0, 10), spare=(0, 3))
+    >>> s = [{"t": t, "hpa_cpu": c, "desired": d, "ready": {"pool": r}} for t, c, d, r in
+    ...      [(0, 10, 1, 1), (10, 10, 1, 1), (25, 150, 3, 1), (30, 90, 3, 2), (65, 90, 3, 3), (95, 20, 2, 3)]]
+    >>> hpa_lags(s, 5, 60, target=60)
+    {'seen': 20, 'grew': 60, 'shrank': 35}
+    """
+    window = [s for s in samples if start < s["t"] <= (until if until is not None else float("inf"))]
+    before = [s for s in samples if s["t"] <= start][-1:]
+    seen = next((s["t"] - start for s in window if (s.get("hpa_cpu") or 0) > target), None)
+    grew = None
+    if window:
+        most = max(s["ready"][pool] for s in window)
+        first = next(i for i, s in enumerate(window) if s["ready"][pool] == most)
+        if any(s["ready"][pool] < most for s in before + window[:first]):
+            grew = window[first]["t"] - start
+    at_end = [s for s in samples if s["t"] <= end]
+    top = at_end[-1]["desired"] if at_end else None
+    shrank = next((s["t"] - end for s in samples if s["t"] > end and top is not None and s["desired"] < top), None)
+    return {"seen": _round(seen), "grew": _round(grew), "shrank": _round(shrank)}
 
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value)
+
+
+class DayRecorder:
+    """Samples lesson 05's namespace every ``every`` seconds in a background
+    thread, from before the load pod starts until it has finished its day.
+
+    A sampler at a fixed pace, not a wait: the samples are the lesson's data. It
+    prints nothing, so the learner's commands can run while it records.
+    """
+
+    def __init__(self, namespace: str, *, load_pod: str = "day", pool: str = POOL,
+                 dedicated: tuple[str, ...] = PEAKS, every: float = 5, timeout: float = 600):
+        self.namespace, self.load_pod, self.pool, self.dedicated = namespace, load_pod, pool, dedicated
+        self.every, self.timeout = every, timeout
+        self.samples: list[dict] = []
+        self.error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="day-recorder", daemon=True)
+
+    def start(self) -> DayRecorder:
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        deadline = time.monotonic() + self.timeout
+        try:
+            while not self._stop.is_set():
+                self.samples.append(sample(self.namespace, self.pool, self.dedicated))
+                pod = kube.get("pod", self.load_pod, self.namespace) or {}
+                if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed") or time.monotonic() > deadline:
+                    return
+                self._stop.wait(self.every)
+        except BaseException as err:  # noqa: BLE001 - handed to the caller by result()
+            self.error = err
+
+    def result(self, timeout: float | None = None) -> Day:
+        """Wait for the day to end; the samples with ``t`` from the load pod's start."""
+        self._thread.join(timeout if timeout is not None else self.timeout + 60)
+        if self._thread.is_alive():
+            self._stop.set()
+            raise LabError(f"the day in {self.namespace} has not ended", f"`kubectl get pod {self.load_pod} -n "
+                           f"{self.namespace}`: is it still running? `kubectl logs {self.load_pod}` says where it is")
+        if self.error is not None:
+            raise self.error
+        pod = kube.get("pod", self.load_pod, self.namespace)
+        if pod is None:
+            raise LabError(f"no pod {self.load_pod} in {self.namespace}: the day never started",
+                           f"apply the day's file: kubectl apply -f ../k8s/lessons/05/day.yaml -n {self.namespace}")
+        return day_of(pod, self.samples, self.pool, self.dedicated)
+
+
+def day_of(pod: dict, samples: list[dict], pool: str = POOL, dedicated: tuple[str, ...] = PEAKS) -> Day:
+    """The day's schedule as the load pod ran it (its PEAKS and END, its start),
+    and the samples timed from that start."""
+    container = pod["spec"]["containers"][0]
+    env = {e["name"]: e.get("value", "") for e in container.get("env") or []}
+    peaks = {}
+    for item in env["PEAKS"].split():
+        name, span = item.split(":")
+        start, end = span.split("-")
+        peaks[name] = (int(start), int(end))
+    state = ((pod.get("status") or {}).get("containerStatuses") or [{}])[0].get("state") or {}
+    began = (state.get("terminated") or state.get("running") or {}).get("startedAt")
+    if not began:
+        raise LabError(f"pod {pod['metadata']['name']} has not started", "kubectl describe pod day: its events say why")
+    t0 = _epoch(began)
+    timed = [{**s, "t": round(s["at"] - t0, 1)} for s in samples]
+    return Day(timed, peaks, int(env["END"]), pool, tuple(dedicated))
+
+
+def _epoch(stamp) -> float:
+    from datetime import datetime  # noqa: PLC0415
+
+    if isinstance(stamp, datetime):
+        return stamp.timestamp()
+    return datetime.fromisoformat(str(stamp).replace("Z", "+00:00")).timestamp()
+
+
+def plot_day(day: Day):
+    """The day in two panels over the same time: above, each Deployment's CPU per
+    pod as a % of its request (the HPA's own measure, its target dashed); below,
+    the ready pods each setup held, their worst moments marked. The peaks are
+    shaded. Returns the figure."""
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
+    s = [x for x in day.samples if 0 <= x["t"] <= day.end + 30]
+    t = [x["t"] for x in s]
+    fig, (cpu, pods) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True, height_ratios=(1, 1.3))
+    colours = dict(zip(day.dedicated, ("tab:orange", "tab:green", "tab:purple")))
+    for ax in (cpu, pods):
+        for name, (a, b) in day.peaks.items():
+            ax.axvspan(a, b, color=colours.get(name, "grey"), alpha=0.10, lw=0)
+    for name, (a, b) in day.peaks.items():
+        cpu.text((a + b) / 2, 1.03, f"{name} peak", transform=cpu.get_xaxis_transform(), ha="center", fontsize=9)
+
+    def per_pod(x: dict, name: str) -> float:
+        used, ready, request = x["cpu"].get(name), x["ready"].get(name), (x.get("request") or {}).get(name)
+        return float("nan") if not (used is not None and ready and request) else 100 * used / ready / request
+
+    for name in day.dedicated:
+        cpu.plot(t, [per_pod(x, name) for x in s], color=colours[name], lw=1, label=f"{name} (dedicated)")
+    cpu.plot(t, [_nan(x.get("hpa_cpu")) for x in s], color="tab:blue", lw=2.2, label="pool, as the HPA measured it")
+    if day.target:
+        cpu.axhline(day.target, color="tab:blue", ls="--", lw=0.8)
+        cpu.text(t[-1] if t else 0, day.target, f" target {day.target}%", va="bottom", ha="right",
+                 color="tab:blue", fontsize=8)
+    cpu.set_ylabel("CPU per pod, % of request")
+    cpu.set_ylim(bottom=0)
+    cpu.legend(loc="upper right", fontsize=7.5, ncol=2)
+
+    dedicated = [sum(x["ready"][n] for n in day.dedicated) for x in s]
+    pool = [x["ready"][day.pool] for x in s]
+    pods.fill_between(t, dedicated, step="post", color="grey", alpha=0.25, label="(a) dedicated: ready pods")
+    pods.step(t, dedicated, where="post", color="black", lw=1.2)
+    pods.fill_between(t, pool, step="post", color="tab:blue", alpha=0.35, label="(b) shared pool: ready pods")
+    pods.step(t, pool, where="post", color="tab:blue", lw=2)
+    pods.step(t, [x["desired"] for x in s], where="post", color="tab:blue", ls=":", lw=1.5,
+              label="(b) what the HPA wants")
+    for names, label, colour in ((day.dedicated, "(a) worst", "black"), ((day.pool,), "(b) worst", "tab:blue")):
+        n, when = day.worst(names)
+        pods.plot([when], [n], "o", color=colour, ms=5)
+        pods.annotate(f"{label}: {n} pods", (when, n), xytext=(6, 5), textcoords="offset points",
+                      color=colour, fontsize=9, fontweight="bold")
+    pods.set_ylim(0, max(dedicated + [1]) + 3)
+    pods.set_ylabel("ready pods (servers' worth)")
+    pods.set_xlabel("seconds into the day (the load pod's clock)")
+    pods.legend(loc="upper right", fontsize=7.5, ncol=3)
+    fig.suptitle("One day, three peaks: (a) capacity dedicated per peak vs (b) one autoscaled pool")
+    fig.tight_layout()
+    return fig
+
+
+def _nan(value: int | None) -> float:
+    return float("nan") if value is None else value
+
+
+# ---------------------------------------------------------------- side cluster (tests)
 
 def create_side_cluster(workers: int = 2, offline: bool | None = None) -> str:
     """A second kind cluster with worker nodes and no host ports; returns its context.
-
-    Twin: ``kind create cluster --name kubelab-capacity --config <workers config>``
-    """
+    (``kind create cluster --name kubelab-capacity --config <workers config>``)"""
     mode = config.detect_mode(offline)
     cfg = cluster.kind_config(mode, workers)
     cfg["name"] = SIDE_CLUSTER
@@ -93,34 +357,7 @@ def _restore_current_context() -> None:
 
 
 def delete_side_cluster() -> None:
-    """Twin: ``kind delete cluster --name kubelab-capacity``"""
+    """(``kind delete cluster --name kubelab-capacity``)"""
     run(["kind", "delete", "cluster", "--name", SIDE_CLUSTER], check=False)
     _restore_current_context()
     kube.forget_clients()
-
-
-def node_budget(context: str) -> dict[str, dict[str, int]]:
-    """Each schedulable worker's allocatable CPU and what its daemons already request (millicores)."""
-    out = {}
-    pods = kube.core(context).list_pod_for_all_namespaces().items
-    for node in kube.core(context).list_node().items:
-        if any(t.effect == "NoSchedule" for t in node.spec.taints or []):
-            continue
-        alloc = _millicpu(node.status.allocatable["cpu"])
-        reserved = sum(_millicpu((c.resources.requests or {}).get("cpu", "0")) for p in pods
-                       if p.spec.node_name == node.metadata.name for c in p.spec.containers)
-        out[node.metadata.name] = {"allocatable": alloc, "reserved": reserved}
-    return out
-
-
-def _millicpu(value: str) -> int:
-    return int(value[:-1]) if value.endswith("m") else int(float(value) * 1000)
-
-
-def placement(context: str, namespace: str, selector: str) -> dict[str, int]:
-    """Where the scheduler put the pods: a count per node, and ``Pending``."""
-    counts: dict[str, int] = {}
-    for p in kube.pods(namespace, selector, context=context):
-        key = p.spec.node_name or "Pending"
-        counts[key] = counts.get(key, 0) + 1
-    return counts

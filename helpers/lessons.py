@@ -1,6 +1,6 @@
 """Building blocks the notebooks share: the sample app's image at a version, a
 learner's git repository, a client pod, request spreading, recovery timing,
-the autoscaling run and its plot."""
+an HPA's first measurement."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from . import config, images, kube, manifests, waiting
-from .errors import LabError, WaitTimedOut
+from .errors import LabError
 
 HELLO = config.REPO_ROOT / "apps" / "hello"
 LESSON_MANIFESTS = config.K8S_DIR / "lessons"
@@ -171,7 +171,7 @@ def hpa_sample(namespace: str, name: str = "web") -> dict:
     hpa = kube.get("hpa", name, namespace)
     if hpa is None:
         raise LabError(f"there is no HorizontalPodAutoscaler {name} in {namespace}",
-                       hint=f"apply its file first: kube.apply(..., {namespace!r})")
+                       hint=f"apply its file first: kubectl apply -f <hpa.yaml> -n {namespace}")
     dep = kube.apps().read_namespaced_deployment(name, namespace)
     return {"cpu_percent": kube.hpa_cpu(hpa), "desired": (hpa.get("status") or {}).get("desiredReplicas") or 0,
             "ready": dep.status.ready_replicas or 0,
@@ -194,72 +194,6 @@ def wait_hpa_measuring(namespace: str, name: str = "web", timeout: float = 120) 
                          what=f"HPA {name}'s first CPU measurement",
                          seen=lambda view: "TARGETS still <unknown>" if view["hpa"] else f"no HPA {name}",
                          hint=f"is metrics-server up? `kubectl top pods -n {namespace}`")
-
-
-def autoscale_run(namespace: str, load_docs: list[dict], name: str = "web", *, peak_timeout: float = 240,
-                  calm_timeout: float = 240, every: float = 5, echo: bool = True) -> list[dict]:
-    """Start a load, watch the HPA scale up to its maximum, stop the load, watch it scale back to its minimum.
-
-    Returns one sample per ``every`` seconds: ``t`` (s since the load began),
-    ``phase`` ("peak" or "calm") and :func:`hpa_sample`'s fields. Raises
-    WaitTimedOut naming the phase that did not finish (with the last sample). A
-    sampler at a fixed pace, not a wait: the samples are the lesson's plot.
-
-    Twin: ``kubectl apply -f load.yaml; kubectl get hpa NAME -w``; ``kubectl delete -f load.yaml``
-    """
-    hpa = kube.autoscaling().read_namespaced_horizontal_pod_autoscaler(name, namespace)
-    goals = {"peak": hpa.spec.max_replicas, "calm": hpa.spec.min_replicas or 1}
-    samples: list[dict] = []
-    start = time.monotonic()
-    kube.apply(load_docs, namespace)
-    try:
-        for phase, timeout in (("peak", peak_timeout), ("calm", calm_timeout)):
-            if phase == "calm":
-                kube.delete(load_docs, namespace)
-            deadline = time.monotonic() + timeout
-            while True:
-                s = {"t": round(time.monotonic() - start, 1), "phase": phase, **hpa_sample(namespace, name)}
-                samples.append(s)
-                if echo:
-                    print(f"{s['t']:6.0f}s {phase:5} cpu {s['cpu_percent'] if s['cpu_percent'] is not None else '?':>4}%"
-                          f" of request  desired {s['desired']}  ready {s['ready']}", flush=True)
-                if s["desired"] == goals[phase] and s["ready"] == goals[phase]:
-                    break
-                if time.monotonic() > deadline:
-                    raise WaitTimedOut(f"the {phase} phase did not reach {goals[phase]} ready replicas in "
-                                       f"{timeout:.0f}s", state=f"last sample: {s}",
-                                       hint=f"`kubectl get hpa {name} -n {namespace}` and `kubectl top pods -n "
-                                            f"{namespace}`: is the load running, is metrics-server up?")
-                time.sleep(every)
-    finally:
-        kube.delete(load_docs, namespace)
-    return samples
-
-
-def plot_autoscale(samples: list[dict]):
-    """Replicas and CPU use over time, the load's end marked. Returns the matplotlib figure."""
-    import matplotlib.pyplot as plt  # noqa: PLC0415
-
-    t = [s["t"] for s in samples]
-    fig, ax = plt.subplots(figsize=(8, 3.5))
-    ax.step(t, [s["ready"] for s in samples], where="post", label="ready replicas", color="tab:blue")
-    ax.step(t, [s["desired"] for s in samples], where="post", label="desired (HPA)", color="tab:blue", ls=":")
-    ax.set_xlabel("seconds since the load started")
-    ax.set_ylabel("replicas")
-    ax.set_ylim(0, max(s["desired"] for s in samples) + 1)
-    cpu = ax.twinx()
-    cpu.plot(t, [s["cpu_percent"] if s["cpu_percent"] is not None else float("nan") for s in samples],
-             color="tab:red", label="CPU % of request")
-    cpu.axhline(samples[0]["target_percent"], color="tab:red", ls="--", lw=0.8)
-    cpu.set_ylabel("CPU, % of request", color="tab:red")
-    calm = next((s["t"] for s in samples if s["phase"] == "calm"), None)
-    if calm is not None:
-        ax.axvline(calm, color="grey", lw=0.8)
-        ax.text(calm, 0.2, " load stopped", color="grey")
-    ax.legend(loc="upper left")
-    ax.set_title("HorizontalPodAutoscaler: replicas follow the load")
-    fig.tight_layout()
-    return fig
 
 
 # --- lesson 01: a VM beside a container, both measured on this machine --------

@@ -24,13 +24,46 @@ def test_report_renders_pass_and_fail_in_text_and_html():
     assert "#1a7f37" in html and "#cf222e" in html and "fix it" in html
 
 
-def test_capacity_model_matches_the_lecture_and_overlapping_peaks():
-    assert capacity.servers_needed({"m": 3, "n": 3, "e": 3})["shared"] == 4
-    # One big peak: sharing saves only what the small ones would have cost.
-    assert capacity.servers_needed({"m": 8, "n": 1, "e": 1}, spare=0) == {
-        "dedicated": 10, "shared": 8, "backup_dedicated": 3, "backup_shared": 0}
-    assert capacity.predict(6, 2, 3) == {"running": 6, "pending": 0, "nodes_used": 2}
-    assert capacity.pods_per_node(2000, 10, 616) == 3
+def _day(points):
+    """Samples of a made-up day: (t, pool ready, HPA desired, HPA's CPU %), 3 pods per dedicated peak."""
+    return [{"t": t, "desired": d, "hpa_cpu": c, "ready": {"pool": r, "morning": 3, "noon": 3, "evening": 3}}
+            for t, r, d, c in points]
+
+
+def test_capacity_counts_the_worst_moment_from_the_samples():
+    samples = _day([(0, 1, 1, 10), (20, 1, 3, 150), (30, 3, 3, 70), (80, 3, 2, 20), (95, 2, 4, 140),
+                    (100, 4, 4, 80), (150, 1, 1, 10)])
+    assert capacity.worst_moment(samples, capacity.PEAKS) == (9, 0)
+    assert capacity.worst_moment(samples, [capacity.POOL]) == (4, 100)
+    # A Deployment that is not there counts as no pods, not as an error.
+    assert capacity.worst_moment(samples, ["night"]) == (0, 0)
+    # The day's worst moment is within the day: a sample before the load started does not count.
+    day = capacity.Day(_day([(-5, 7, 7, 10), (10, 2, 2, 80)]), {"morning": (5, 20)}, 30)
+    assert day.worst([capacity.POOL]) == (2, 10) and day.load(10) == "morning" and day.load(25) == "-"
+
+
+def test_capacity_lags_are_measured_from_each_peak():
+    samples = _day([(0, 1, 1, 10), (10, 1, 1, 10), (25, 1, 3, 150), (35, 3, 3, 70), (75, 3, 3, 20),
+                    (90, 3, 1, 10), (95, 1, 1, 10)])
+    assert capacity.hpa_lags(samples, 10, 70, target=60) == {"seen": 15, "grew": 25, "shrank": 20}
+    # A peak the pool already had pods for (kept from the peak before): no growth, not a made-up number.
+    assert capacity.hpa_lags(samples, 40, 70, target=60, until=80)["grew"] is None
+    # Growth that comes after the peak's end still counts, up to the next peak.
+    late = _day([(0, 1, 1, 10), (20, 1, 1, 10), (40, 1, 3, 150), (55, 3, 3, 40), (100, 2, 2, 10)])
+    assert capacity.hpa_lags(late, 10, 50, target=60, until=90) == {"seen": 30, "grew": 45, "shrank": 50}
+    day = capacity.Day(late, {"morning": (10, 50), "noon": (90, 120)}, 150)
+    assert day.lags(60)["morning"]["grew"] == 45
+
+
+def test_capacity_day_reads_the_schedule_from_the_load_pod():
+    pod = {"metadata": {"name": "day"},
+           "spec": {"containers": [{"env": [{"name": "PEAKS", "value": "morning:10-70 noon:100-160"},
+                                            {"name": "END", "value": "200"}]}]},
+           "status": {"containerStatuses": [{"state": {"terminated": {"startedAt": "2026-01-01T00:00:00Z"}}}]}}
+    t0 = 1767225600.0
+    day = capacity.day_of(pod, [{"at": t0 - 5, "ready": {}}, {"at": t0 + 12.34, "ready": {}}])
+    assert day.peaks == {"morning": (10, 70), "noon": (100, 160)} and day.end == 200
+    assert [s["t"] for s in day.samples] == [-5, 12.3]
 
 
 def test_pod_table_views_render_every_row():
@@ -42,4 +75,3 @@ def test_pod_table_views_render_every_row():
     assert html.count("<tr>") == 3 and "#1a7f37" in html and "#cf222e" in html
     text = widgets.pod_rows_text(rows).splitlines()
     assert text[0].startswith("NAME") and text[2].startswith("web-2") and "CrashLoopBackOff" in text[2]
-
