@@ -102,7 +102,7 @@ def test_the_student_notebook_gives_no_answer_away(name):
             assert answer not in text, f"{name}/{ex.name}: the answer {answer!r} in the student copy"
     assert labs.BEGIN not in text and labs.END not in text
     assert f"labs/{name}/solution" not in text and "instructor.ipynb" not in text
-    assert "fix:" not in text, "a check printed a fix"
+    assert not re.search(r"(?<![a-z])fix:", text), "a check printed a fix"  # (not "breakfix:")
     # The learner acts with kubectl/docker: no helper applies or starts things for them.
     code = "\n".join("".join(c["source"]) for c in student["cells"] if c["cell_type"] == "code")
     assert not re.search(r"labs\.apply|kube\.apply|containers\.start|images\.(build|push)\(", code), name
