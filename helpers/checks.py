@@ -43,6 +43,9 @@ class CheckResult:
             text += f"\n       fix: {self.fix}"
         return text
 
+    # The text a notebook saves and a terminal prints: the same line as str().
+    __repr__ = __str__
+
     def _repr_html_(self) -> str:
         color = "#1a7f37" if self.ok else "#cf222e"
         fix = f"<br><b>fix:</b> {html.escape(self.fix)}" if not self.ok and self.fix else ""

@@ -3,7 +3,7 @@
 # (Docker, Python venv, cluster); ARGS go on to `jupyter lab` (e.g. --no-browser --port=8899).
 # Bash 3.2 (macOS) compatible.
 #
-# - server root: the repository, so notebooks/, labs/ and labs/solutions/ all open;
+# - server root: the repository, so notebooks/ and labs/ (with the instructor notebooks) all open;
 # - first start: lesson 00 with a terminal beside it (jupyter/workspace.json, imported
 #   only when the learner has no default workspace yet: a later start keeps their layout);
 # - no pop-up to dismiss (jupyter/overrides.json answers JupyterLab's news question);
