@@ -527,28 +527,114 @@ def ingress_answers(name: str, namespace: str) -> CheckResult:
                        "check the Deployment first, then wait a few seconds", pending=True)
 
 
-# --- lab cicd (after 07): the live version is the last commit -------------------------------------
+# --- lab cicd (after 07): a red push stays out, a green one goes live ----------------------------
 
-def live_is_head(repo: Path, deployment: str, namespace: str) -> CheckResult:
-    """The Deployment runs the image built from the repository's HEAD commit."""
+_TESTED: dict[tuple[str, str], object] = {}  # (origin, commit) -> its test stage: a commit's tests do not change
+
+
+def _main_commits(origin: Path) -> list[tuple[str, str]]:
+    """``main``'s commits in a (bare) repository, newest first: (10-character sha, subject)."""
     from .lessons import git  # noqa: PLC0415
-    from .pipeline import source_tag  # noqa: PLC0415
 
-    title = f"deployment/{deployment} runs your last commit"
-    want = source_tag(repo)
+    lines = git(origin, "log", "--abbrev=10", "--format=%h %s", "main").splitlines()
+    return [tuple(line.split(" ", 1)) if " " in line else (line, "") for line in lines]
+
+
+def _test_stage(origin: Path, commit: str):
+    """The loop's test stage on ``commit``, run again in a scratch checkout (kept per commit)."""
+    from . import cicd  # noqa: PLC0415
+
+    key = (str(origin.resolve()), commit)
+    if key not in _TESTED:
+        with tempfile.TemporaryDirectory(prefix="kubelab-cicd-check-") as tmp:
+            _TESTED[key] = cicd.test_stage(cicd.checkout(origin, commit, Path(tmp) / "work"))
+    return _TESTED[key]
+
+
+def _ran_images(deployment: str, namespace: str) -> set[str]:
+    """Every image a ReplicaSet of ``deployment`` ever ran (its rollout history)."""
+    found = set()
+    for rs in kube.get("replicaset", namespace=namespace) or []:
+        owners = [o.get("name") for o in rs["metadata"].get("ownerReferences") or []]
+        if deployment in owners:
+            found |= {c["image"] for c in rs["spec"]["template"]["spec"]["containers"]}
+    return found
+
+
+def red_stays_out(origin: Path, deployment: str, namespace: str) -> CheckResult:
+    """A commit pushed to ``main`` after the first one has failing tests (the loop's test
+    stage, run again on it), and it never ran: no ReplicaSet of the Deployment ever had
+    its image, and the live image is another commit's."""
+    from . import cicd  # noqa: PLC0415
+
+    title = f"a push to main whose tests fail stays out of deployment/{deployment}"
+    if not (Path(origin) / "HEAD").is_file():
+        return CheckResult(title, False, f"no repository at {origin}")
+    commits = _main_commits(Path(origin))
+    live = cicd.live_image(deployment, namespace)
+    if live is None:
+        return CheckResult(title, False, f"deployment/{deployment} does not exist")
+    name = Path(origin).name.removesuffix(".git")
+    if len(commits) < 2:
+        sha, subject = commits[0]
+        return CheckResult(title, False, f"main holds only the start commit {sha} {subject!r}: nothing pushed since")
+    ran = _ran_images(deployment, namespace)
+    red = []
+    for sha, subject in commits[:-1][:10]:  # the start commit went live at reset
+        stage = _test_stage(Path(origin), sha)
+        if stage.ok:
+            continue
+        image = f"{config.REGISTRY_HOST}/{name}:{sha}"
+        if image in ran or live == image:
+            return CheckResult(title, False, f"commit {sha} {subject!r} has failing tests ({stage.detail}), "
+                                             f"and deployment/{deployment} ran its image {image}")
+        red.append((sha, subject, stage.detail))
+    if not red:
+        pushed = ", ".join(f"{sha} {subject!r}" for sha, subject in commits[:-1][:3])
+        return CheckResult(title, False, f"every commit pushed to main since the start passes its tests ({pushed})")
+    sha, subject, detail = red[0]
+    return CheckResult(title, True, f"commit {sha} {subject!r} went red ({detail}) and never ran; live: {live}")
+
+
+def green_goes_live(origin: Path, deployment: str, url: str, namespace: str) -> CheckResult:
+    """The Deployment runs the image of ``main``'s last commit, a commit after the start
+    whose VERSION is new, rolled out, and ``url`` answers with that version."""
+    from . import cicd  # noqa: PLC0415
+    from .lessons import git  # noqa: PLC0415
+    from .pipeline import get  # noqa: PLC0415
+
+    title = f"main's last commit is live at {url}"
+    if not (Path(origin) / "HEAD").is_file():
+        return CheckResult(title, False, f"no repository at {origin}")
+    commits = _main_commits(Path(origin))
+    (sha, subject), (start, _) = commits[0], commits[-1]
+    if sha == start:
+        return CheckResult(title, False, f"main's last commit is the start commit {sha} {subject!r}: nothing new pushed")
+    name = Path(origin).name.removesuffix(".git")
+    want = f"{config.REGISTRY_HOST}/{name}:{sha}"
     dep = kube.get("deployment", deployment, namespace)
     if dep is None:
-        return CheckResult(title, False, "it does not exist", "run the pipeline once: labctl pipeline --repo ...")
-    live = dep["spec"]["template"]["spec"]["containers"][0]["image"].rsplit(":", 1)[-1]
-    if live == want:
-        return CheckResult(title, True, f"image tag {live} = HEAD")
-    if "-dirty-" in want:
-        changed = [line[3:] for line in git(repo, "status", "--porcelain").splitlines()]  # "XY path"
-        return CheckResult(title, False, f"you changed {', '.join(changed) or 'files'} but did not commit",
-                           "commit: git commit -am 'my change' (the pipeline deploys commits)")
-    return CheckResult(title, False, f"live image tag {live}, HEAD is {want}: that commit was not deployed",
-                       "is the watcher running (watcher.start())? Its last error: watcher.deploys[-1].error",
-                       pending=True)
+        return CheckResult(title, False, f"deployment/{deployment} does not exist")
+    live = dep["spec"]["template"]["spec"]["containers"][0]["image"]
+    if live != want:
+        return CheckResult(title, False, f"main's last commit is {sha} {subject!r}; deployment/{deployment} runs {live}")
+    status, wanted = dep.get("status") or {}, dep["spec"].get("replicas", 1)
+    if (status.get("updatedReplicas") or 0) < wanted or (status.get("availableReplicas") or 0) < wanted \
+            or (status.get("replicas") or 0) > wanted:
+        return CheckResult(title, False, f"{want} is rolling out: {status.get('updatedReplicas') or 0}/{wanted} "
+                                         f"pods updated, {status.get('availableReplicas') or 0} available", pending=True)
+    version, first = (git(Path(origin), "show", f"{c}:VERSION").strip() for c in (sha, start))
+    if version == first:
+        return CheckResult(title, False, f"{sha} {subject!r} runs, and its VERSION is still {version}, the start's")
+    try:
+        resp = get(url)
+    except requests.RequestException as err:
+        return CheckResult(title, False, f"{url} does not answer: {type(err).__name__}", pending=True)
+    body = resp.text.strip()
+    if resp.status_code != 200 or f"version={version}" not in body:
+        return CheckResult(title, False, f"{sha} {subject!r} runs; {url} answers HTTP {resp.status_code}: "
+                                         f"{body[:80]!r}, not version={version}")
+    return CheckResult(title, True, f"{sha} {subject!r} runs; {url} → {body[:80]}")
 
 
 # --- lab services (after 08): one service calls another by DNS ------------------------------------

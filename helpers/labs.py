@@ -24,6 +24,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -184,14 +185,47 @@ def pipeline_pushed() -> str:
 
 
 def _start_cicd(lab: Lab, image: str) -> None:
-    """The learner's repository, deployed once; then a change left uncommitted."""
-    from . import pipeline  # noqa: PLC0415
+    """A bare repository playing GitHub, whose push hook runs the CI/CD loop for the lab's
+    namespace; the learner's clone (``labs/work/cicd/hello``: the app, ``tests/``, ``k8s/``)
+    pushed once, so v1 went live through the loop; then a teammate's v2 change left
+    uncommitted in the clone, one that breaks a test."""
+    from . import cicd  # noqa: PLC0415
 
-    repo = lessons.learner_repo(lab.work)
-    ingress = repo / "k8s" / "ingress.yaml"
-    ingress.write_text(ingress.read_text().replace("hello.localhost", CICD_HOST))
-    lessons.git(repo, "commit", "-qam", "publish at cicd.localhost")
-    pipeline.run(repo, namespace=lab.namespace, echo=False)
+    repo, origin = cicd_repo(), cicd_origin()
+    for name in ("Dockerfile", ".dockerignore", "app.py", "VERSION", "collect_runtime.py"):
+        shutil.copy(lessons.HELLO / name, repo / name)
+    origin.parent.mkdir(parents=True, exist_ok=True)
+    lessons.git(origin.parent, "init", "-q", "--bare", "-b", "main", origin.name)
+    cicd.install_push_hook(origin, lab.namespace)
+    lessons.git(repo, "init", "-q", "-b", "main")
+    for key, value in (("user.name", "learner"), ("user.email", "learner@kubelab.local")):
+        lessons.git(repo, "config", key, value)  # the learner's own commits in the terminal
+    lessons.git(repo, "remote", "add", "origin", "../github/hello.git")
+    lessons.git(repo, "add", ".")
+    lessons.git(repo, "commit", "-qm", "hello v1: the app, its tests, k8s/")
+    # The first push goes through the loop as every later one will: test, build, deploy.
+    pushed = subprocess.run(["git", "-C", str(repo), "push", "-q", "-u", "origin", "main"], capture_output=True,
+                            text=True, env={**os.environ, **lessons.GIT_ENV})
+    first = cicd.head(repo)
+    if cicd.live_image("hello", lab.namespace) != f"{config.REGISTRY_HOST}/hello:{first}":
+        raise LabError("lab cicd: the first push did not go live through the loop",
+                       "\n".join((pushed.stdout + pushed.stderr).strip().splitlines()[-12:]),
+                       hint="run the loop by hand to see why: python -m helpers.cicd "
+                            f"--origin {origin} --namespace {lab.namespace}")
+    print(f"pushed {first} 'hello v1' to main: the loop tested, built and deployed it at http://{CICD_HOST}/")
+    cicd_v2_change(repo)
+
+
+def cicd_v2_change(repo: Path) -> None:
+    """The teammate's v2 in the cicd lab's clone, uncommitted: VERSION v2, and the home page
+    saying its version another way, which the repository's test (``version=...``) refuses."""
+    app = repo / "app.py"
+    before = app.read_text()
+    after = before.replace('f"{MESSAGE} version={VERSION} pod={pod}\\n"', 'f"{MESSAGE} ({VERSION}) on {pod}\\n"')
+    if after == before:
+        raise LabError("lab cicd: apps/hello/app.py's home page line is not the one this lab changes",
+                       hint="update helpers/labs.py cicd_v2_change to the app's new line")
+    app.write_text(after)
     (repo / "VERSION").write_text("v2\n")
 
 
@@ -221,8 +255,13 @@ def _client_pod(namespace: str, image: str) -> None:
 
 
 def cicd_repo() -> Path:
-    """The cicd lab's repository (made by ``reset('cicd')``)."""
+    """The cicd lab's clone, where the learner commits (made by ``reset('cicd')``)."""
     return work_dir("cicd") / "hello"
+
+
+def cicd_origin() -> Path:
+    """The cicd lab's bare repository, playing GitHub: a push to its ``main`` runs the loop."""
+    return work_dir("cicd") / "github" / "hello.git"
 
 
 def _fill(path: Path, image: str) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import checks, config, labs, registry
+from helpers import checks, cicd, config, labs, pipeline, registry
 
 pytestmark = pytest.mark.cluster
 
@@ -100,3 +100,51 @@ def test_a_lab_check_never_prints_a_fix_even_where_the_check_has_one(lab_cluster
         assert report[1].seen == "it does not exist"
     finally:
         labs.cleanup("setup")
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
+
+
+def test_the_cicd_lab_red_push_stays_out_then_a_green_one_goes_live(lab_cluster):
+    """As a learner in the terminal: commit (nothing happens), push (red, v1 keeps serving),
+    fix and push (green, v2 live); a red commit run by hand fails the first exercise again."""
+    assert _labctl("reset", "cicd").returncode == 0
+    try:
+        repo, origin = labs.cicd_repo(), labs.cicd_origin()
+        start = _git(origin, "rev-parse", "--short=10", "main").strip()
+        first_live = f"localhost:5001/hello:{start}"
+        report = labs.check("cicd")
+        assert [r.ok for r in report] == [False, False], report
+        assert "nothing pushed since" in report[0].seen and "nothing new pushed" in report[1].seen
+        assert all(not r.fix for r in report)
+
+        # Committed but not pushed: the loop never sees it.
+        _git(repo, "commit", "-qam", "hello v2")
+        assert [r.ok for r in labs.check("cicd")] == [False, False]
+
+        pushed = subprocess.run(["git", "-C", str(repo), "push", "origin", "main"], capture_output=True, text=True)
+        assert "[test] ✗" in pushed.stderr and "✗ red" in pushed.stderr, pushed.stderr
+        red = _git(repo, "rev-parse", "--short=10", "HEAD").strip()
+        report = labs.check("cicd")
+        assert report[0].ok and red in report[0].seen and first_live in report[0].seen, report
+        assert not report[1].ok and f"runs {first_live}" in report[1].seen, report
+        assert cicd.live_image("hello", "lab-cicd") == first_live
+        assert "version=v1" in pipeline.get("http://cicd.localhost/").text
+
+        # The fix the failing test points at, pushed: green and live.
+        app = repo / "app.py"
+        app.write_text(app.read_text().replace("({VERSION}) on {pod}", "version={VERSION} pod={pod}"))
+        _git(repo, "commit", "-qam", "home page: version= again")
+        pushed = subprocess.run(["git", "-C", str(repo), "push", "origin", "main"], capture_output=True, text=True)
+        assert "✓ green" in pushed.stderr, pushed.stderr
+        assert _labctl("check", "cicd").returncode == 0
+        assert _labctl("progress", "cicd").stdout.strip().endswith("2/2 exercises pass")
+
+        # The red commit run by hand: it no longer stayed out, and main's last commit is not what runs.
+        _kubectl("set", "image", "deployment/hello", f"hello=localhost:5001/hello:{red}", "-n", "lab-cicd")
+        report = labs.check("cicd")
+        assert not report[0].ok and "ran its image" in report[0].seen, report
+        assert not report[1].ok and f"runs localhost:5001/hello:{red}" in report[1].seen, report
+    finally:
+        labs.cleanup("cicd")

@@ -164,3 +164,24 @@ def test_a_lab_that_was_never_reset_shows_as_not_started(tmp_path, monkeypatch):
     rows = labs.progress(["setup", "capstone"]).rows
     assert [r[2] for r in rows] == ["not started"] * len(rows)
     assert len(rows) == len(labs.get("setup").exercises) + len(labs.get("capstone").exercises)
+
+
+def test_the_cicd_labs_v2_change_breaks_a_test_and_the_level_3_fix_mends_it(tmp_path):
+    """Without a cluster: the start's v2 change, on the app as it is now, fails the start's
+    tests (the loop's test stage goes red); the change the hints lead to makes them pass."""
+    import shutil
+
+    from helpers import cicd, lessons
+
+    repo = tmp_path / "hello"
+    shutil.copytree(labs.get("cicd").folder / "start" / "hello", repo)
+    for name in ("app.py", "VERSION"):
+        shutil.copy(lessons.HELLO / name, repo / name)
+    assert cicd.test_stage(repo).ok, "the start commit must be green"
+    labs.cicd_v2_change(repo)
+    red = cicd.test_stage(repo)
+    assert not red.ok and "test_home_page_shows_the_version" in red.detail, red.detail
+    app = repo / "app.py"
+    app.write_text(app.read_text().replace("({VERSION}) on {pod}", "version={VERSION} pod={pod}"))
+    assert cicd.test_stage(repo).ok
+    assert "({VERSION}) on {pod}" in labs.get("cicd").exercise("green").hints[2]
