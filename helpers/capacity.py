@@ -161,29 +161,31 @@ def hpa_lags(samples: list[dict], start: float, end: float, pool: str = POOL, ta
     the peak's ``start`` and ``until`` (the next peak's start; default: all after):
 
     - ``seen``: from the start until the HPA's measured CPU first went above ``target``;
-    - ``grew``: from the start until the pool first had the most ready pods it had
-      in that time (None when it never had fewer: the pods kept from before were enough);
-    - ``shrank``: from the peak's ``end`` until the HPA first wanted fewer pods than then.
-
-    None also means: not within the samples.
+    - ``grew``: from the start until the pool, from its lowest point, first reached
+      the most ready pods it had after it (None when it never grew: the pods kept
+      from before were enough);
+    - ``shrank``: from the peak's ``end`` until the HPA first wanted fewer pods than
+      then (None: not before ``until``).
 
     >>> s = [{"t": t, "hpa_cpu": c, "desired": d, "ready": {"pool": r}} for t, c, d, r in
     ...      [(0, 10, 1, 1), (10, 10, 1, 1), (25, 150, 3, 1), (30, 90, 3, 2), (65, 90, 3, 3), (95, 20, 2, 3)]]
     >>> hpa_lags(s, 5, 60, target=60)
     {'seen': 20, 'grew': 60, 'shrank': 35}
     """
-    window = [s for s in samples if start < s["t"] <= (until if until is not None else float("inf"))]
-    before = [s for s in samples if s["t"] <= start][-1:]
+    last = until if until is not None else float("inf")
+    window = [s for s in samples if start < s["t"] <= last]
     seen = next((s["t"] - start for s in window if (s.get("hpa_cpu") or 0) > target), None)
     grew = None
-    if window:
-        most = max(s["ready"][pool] for s in window)
-        first = next(i for i, s in enumerate(window) if s["ready"][pool] == most)
-        if any(s["ready"][pool] < most for s in before + window[:first]):
-            grew = window[first]["t"] - start
+    ready = [s["ready"][pool] for s in [s for s in samples if s["t"] <= start][-1:] + window]
+    if ready:
+        low = ready.index(min(ready))
+        high = max(ready[low:])
+        if high > ready[low]:
+            grew = ([s for s in samples if s["t"] <= start][-1:] + window)[ready.index(high, low)]["t"] - start
     at_end = [s for s in samples if s["t"] <= end]
     top = at_end[-1]["desired"] if at_end else None
-    shrank = next((s["t"] - end for s in samples if s["t"] > end and top is not None and s["desired"] < top), None)
+    shrank = next((s["t"] - end for s in samples if end < s["t"] <= last and top is not None and s["desired"] < top),
+                  None)
     return {"seen": _round(seen), "grew": _round(grew), "shrank": _round(shrank)}
 
 

@@ -50,9 +50,15 @@ def test_capacity_lags_are_measured_from_each_peak():
     assert capacity.hpa_lags(samples, 40, 70, target=60, until=80)["grew"] is None
     # Growth that comes after the peak's end still counts, up to the next peak.
     late = _day([(0, 1, 1, 10), (20, 1, 1, 10), (40, 1, 3, 150), (55, 3, 3, 40), (100, 2, 2, 10)])
-    assert capacity.hpa_lags(late, 10, 50, target=60, until=90) == {"seen": 30, "grew": 45, "shrank": 50}
+    assert capacity.hpa_lags(late, 10, 50, target=60, until=90) == {"seen": 30, "grew": 45, "shrank": None}
+    assert capacity.hpa_lags(late, 10, 50, target=60)["shrank"] == 50
     day = capacity.Day(late, {"morning": (10, 50), "noon": (90, 120)}, 150)
     assert day.lags(60)["morning"]["grew"] == 45
+    # A pool that shrank within the peak and grew back to its old size: that regrowth is the lag.
+    back = _day([(0, 3, 3, 10), (10, 3, 3, 10), (20, 1, 1, 10), (40, 1, 3, 150), (60, 3, 3, 50)])
+    assert capacity.hpa_lags(back, 5, 50, target=60, until=70)["grew"] == 55
+    # Not shrunk before the next peak: None.
+    assert capacity.hpa_lags(back, 5, 50, target=60, until=55)["shrank"] is None
 
 
 def test_capacity_day_reads_the_schedule_from_the_load_pod():
