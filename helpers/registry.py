@@ -101,6 +101,25 @@ def tags(repository: str) -> list[str]:
     return sorted(resp.json().get("tags") or [])
 
 
+# A tag's manifest in any of the formats docker push writes; the registry answers
+# 404 for a format not asked for.
+_MANIFEST_TYPES = ", ".join(["application/vnd.docker.distribution.manifest.v2+json",
+                             "application/vnd.oci.image.manifest.v1+json",
+                             "application/vnd.docker.distribution.manifest.list.v2+json",
+                             "application/vnd.oci.image.index.v1+json"])
+
+
+def digest(repository: str, tag: str) -> str | None:
+    """The digest the registry gives ``repository:tag``, or None when it has no such tag.
+    Twin: ``curl -I localhost:5001/v2/NAME/manifests/TAG``"""
+    resp = requests.head(f"http://{config.REGISTRY_HOST}/v2/{repository}/manifests/{tag}",
+                         headers={"Accept": _MANIFEST_TYPES}, timeout=5)
+    if resp.status_code == 404:
+        return None
+    resp.raise_for_status()
+    return resp.headers.get("Docker-Content-Digest")
+
+
 def remove() -> None:
     """Delete the registry container and its storage. Twin: ``docker rm -f -v kubelab-registry``"""
     try:

@@ -4,29 +4,14 @@ the registry's copy with the image on this machine and with the lesson's v1."""
 
 from __future__ import annotations
 
-import requests
 from docker.errors import ImageNotFound
 
-from .. import config
+from .. import config, registry
 from ..checks import CheckResult
 from ..docker_client import client
 from . import task
 
 TAG = "mine"
-_ACCEPT = ", ".join(["application/vnd.docker.distribution.manifest.v2+json",
-                     "application/vnd.oci.image.manifest.v1+json",
-                     "application/vnd.docker.distribution.manifest.list.v2+json",
-                     "application/vnd.oci.image.index.v1+json"])
-
-
-def registry_digest(repository: str, tag: str) -> str | None:
-    """The digest the registry gives ``repository:tag``, or None when it has no such tag."""
-    resp = requests.head(f"http://{config.REGISTRY_HOST}/v2/{repository}/manifests/{tag}",
-                         headers={"Accept": _ACCEPT}, timeout=5)
-    if resp.status_code == 404:
-        return None
-    resp.raise_for_status()
-    return resp.headers.get("Docker-Content-Digest")
 
 
 def _local_digests(image: str) -> set[str]:
@@ -43,7 +28,7 @@ def push_mine(tag: str = TAG) -> CheckResult:
     this machine, and it is a build of its own (not v1 under another name)."""
     image = f"{config.REGISTRY_HOST}/hello:{tag}"
     title = f"{image} is your own build, pushed"
-    pushed = registry_digest("hello", tag)
+    pushed = registry.digest("hello", tag)
     local = _local_digests(image)
     if pushed is None:
         where = "it exists on this machine only" if client().images.list(name=image) else \
@@ -52,7 +37,7 @@ def push_mine(tag: str = TAG) -> CheckResult:
     if pushed not in local:
         return CheckResult(title, False, f"the registry's hello:{tag} ({pushed[:19]}…) is not the image "
                            f"{image} on this machine")
-    if pushed == registry_digest("hello", "v1"):
+    if pushed == registry.digest("hello", "v1"):
         return CheckResult(title, False, f"hello:{tag} has the same digest as hello:v1 ({pushed[:19]}…): "
                            "the same image under a second name")
     return CheckResult(title, True, f"the registry's hello:{tag} is {pushed[:19]}…, the image on this machine, "

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import requests
 
-from .. import config, kube, manifests
+from .. import config, kube, manifests, registry
 from ..checks import CheckResult
 from ..errors import LabError
 from . import task
@@ -22,11 +22,10 @@ NAME = "hello"
 def pushed_tags(name: str = NAME) -> list[str]:
     """The tags of ``localhost:5001/NAME`` in the registry. Twin: ``curl localhost:5001/v2/NAME/tags/list``"""
     try:
-        resp = requests.get(f"http://{config.REGISTRY_HOST}/v2/{name}/tags/list", timeout=5)
+        return registry.tags(name)
     except requests.RequestException as err:
         raise LabError(f"the registry at {config.REGISTRY_HOST} does not answer", state=str(err)[:200],
                        hint="`labctl doctor` names what is down") from None
-    return sorted((resp.json().get("tags") or []) if resp.status_code == 200 else [])
 
 
 def repo_commits(repo: Path) -> list[str]:
