@@ -15,7 +15,7 @@ import pytest
 from helpers import show
 
 ROOT = Path(__file__).resolve().parents[2]
-LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+LESSONS = sorted(p for p in (ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb") if not p.name.endswith(".ko.ipynb"))
 NUMBER = re.compile(r"^(\d\d)-")
 
 # Helpers that would stand in for a command the learner should run.
