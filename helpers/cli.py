@@ -13,6 +13,7 @@ import traceback
 
 from . import config
 from .errors import LabError
+from .i18n import _
 from .lock import exclusive
 
 
@@ -73,7 +74,7 @@ def _cmd_validate(args) -> int:
     # The placeholder only: any other image stays, for the 🔥 rule to judge.
     docs = manifests.fill_placeholder(args.path, args.image) if args.image else manifests.load_dir(args.path)
     manifests.validate(docs, expected_image=args.image)
-    print(f"✓ {len(docs)} object(s) in {args.path} are valid")
+    print(_("✓ {count} object(s) in {path} are valid").format(count=len(docs), path=args.path))
     return 0
 
 
@@ -125,75 +126,77 @@ def _cmd_turn(args) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="labctl", description="kubelab: containers and Kubernetes, for real.")
-    p.add_argument("-v", "--verbose", action="store_true", help="show tracebacks")
-    p.add_argument("--context", help="kubeconfig context (default: kind-kubelab)")
+    p = argparse.ArgumentParser(prog="labctl", description=_("kubelab: containers and Kubernetes, for real."))
+    p.add_argument("-v", "--verbose", action="store_true", help=_("show tracebacks"))
+    p.add_argument("--context", help=_("kubeconfig context (default: kind-kubelab)"))
     sub = p.add_subparsers(dest="command", required=True)
 
-    d = sub.add_parser("doctor", help="check prerequisites: [OK]/[FAIL] per line, each FAIL with its fix")
-    d.add_argument("--cluster", action="store_true", help="also require the lab cluster to answer")
+    d = sub.add_parser("doctor", help=_("check prerequisites: [OK]/[FAIL] per line, each FAIL with its fix"))
+    d.add_argument("--cluster", action="store_true", help=_("also require the lab cluster to answer"))
     d.set_defaults(func=_cmd_doctor)
 
-    u = sub.add_parser("up", help="create the kind cluster, registry, Ingress controller, metrics-server")
-    u.add_argument("--offline", action="store_true", help="use the offline kit's images (no registry access)")
-    u.add_argument("--workers", type=int, default=0, help="worker nodes besides the control plane")
-    u.add_argument("--retain", action="store_true", help="keep a half-made cluster for debugging")
+    u = sub.add_parser("up", help=_("create the kind cluster, registry, Ingress controller, metrics-server"))
+    u.add_argument("--offline", action="store_true", help=_("use the offline kit's images (no registry access)"))
+    u.add_argument("--workers", type=int, default=0, help=_("worker nodes besides the control plane"))
+    u.add_argument("--retain", action="store_true", help=_("keep a half-made cluster for debugging"))
     u.add_argument("--recreate", action="store_true",
-                   help="delete and remake an existing cluster that differs or does not come back (its workloads are lost)")
+                   help=_("delete and remake an existing cluster that differs or does not come back "
+                          "(its workloads are lost)"))
     u.add_argument("--no-metrics-server", dest="metrics_server", action="store_false",
-                   help="skip metrics-server (kubectl top and the HorizontalPodAutoscaler need it)")
+                   help=_("skip metrics-server (kubectl top and the HorizontalPodAutoscaler need it)"))
     u.set_defaults(func=_cmd_up)
 
-    dn = sub.add_parser("down", help="delete the cluster and the registry")
+    dn = sub.add_parser("down", help=_("delete the cluster and the registry"))
     dn.add_argument("--keep-registry", action="store_true")
     dn.set_defaults(func=_cmd_down)
 
-    t = sub.add_parser("tools", help="install the pinned kind and kubectl into ~/.cache/kubelab/bin when missing")
-    t.add_argument("--offline", action="store_true", help="copy them from the offline kit instead of downloading")
+    t = sub.add_parser("tools", help=_("install the pinned kind and kubectl into ~/.cache/kubelab/bin when missing"))
+    t.add_argument("--offline", action="store_true", help=_("copy them from the offline kit instead of downloading"))
     t.set_defaults(func=_cmd_tools)
 
-    m = sub.add_parser("mode", help="print online or offline: the cluster's recorded mode, else KUBELAB_OFFLINE, "
-                                    "else a probe of Docker Hub")
+    m = sub.add_parser("mode", help=_("print online or offline: the cluster's recorded mode, else KUBELAB_OFFLINE, "
+                                       "else a probe of Docker Hub"))
     m.set_defaults(func=_cmd_mode)
 
-    k = sub.add_parser("kit", help="build the offline kit (offline-kit/build.sh)")
-    k.add_argument("--force", action="store_true", help="rebuild every step")
+    k = sub.add_parser("kit", help=_("build the offline kit (offline-kit/build.sh)"))
+    k.add_argument("--force", action="store_true", help=_("rebuild every step"))
     k.set_defaults(func=_cmd_kit)
 
-    pl = sub.add_parser("pipeline", help="build -> push -> validate -> deploy -> Ingress -> URL")
-    pl.add_argument("--repo", required=True, help="a repository with a Dockerfile and k8s/ at its root")
-    pl.add_argument("--name", help="app name (default: the repository folder's name)")
+    pl = sub.add_parser("pipeline", help=_("build -> push -> validate -> deploy -> Ingress -> URL"))
+    pl.add_argument("--repo", required=True, help=_("a repository with a Dockerfile and k8s/ at its root"))
+    pl.add_argument("--name", help=_("app name (default: the repository folder's name)"))
     pl.add_argument("--namespace", default="default")
-    pl.add_argument("--tag", help="image tag (default: the git commit)")
+    pl.add_argument("--tag", help=_("image tag (default: the git commit)"))
     pl.add_argument("--offline", action="store_true")
     pl.set_defaults(func=_cmd_pipeline)
 
-    v = sub.add_parser("validate", help="validate a k8s/ folder (schema and lab rules)")
+    v = sub.add_parser("validate", help=_("validate a k8s/ folder (schema and lab rules)"))
     v.add_argument("path")
-    v.add_argument("--image", help="the image every container must use (the 🔥 rule)")
+    v.add_argument("--image", help=_("the image every container must use (the 🔥 rule)"))
     v.set_defaults(func=_cmd_validate)
-    c = sub.add_parser("check", help="run a lab's checks on the cluster: [PASS]/[FAIL] with what is seen")
+    c = sub.add_parser("check", help=_("run a lab's checks on the cluster: [PASS]/[FAIL] with what is seen"))
     c.add_argument("lab")
     c.set_defaults(func=_cmd_check)
-    r = sub.add_parser("reset", help="return a lab to its starting state")
+    r = sub.add_parser("reset", help=_("return a lab to its starting state"))
     r.add_argument("lab")
     r.set_defaults(func=_cmd_reset)
-    h = sub.add_parser("hint", help="a lab exercise's hint: 1 where to look, 2 what is wrong, 3 the fix "
-                                    "(without LEVEL: the next one)")
+    h = sub.add_parser("hint", help=_("a lab exercise's hint: 1 where to look, 2 what is wrong, 3 the fix "
+                                       "(without LEVEL: the next one)"))
     h.add_argument("lab")
     h.add_argument("exercise")
     h.add_argument("level", nargs="?", type=int, choices=(1, 2, 3))
     h.set_defaults(func=_cmd_hint)
-    pr = sub.add_parser("progress", help="every lab's exercises, PASS/FAIL from the live cluster")
-    pr.add_argument("lab", nargs="*", help="only these labs")
+    pr = sub.add_parser("progress", help=_("every lab's exercises, PASS/FAIL from the live cluster"))
+    pr.add_argument("lab", nargs="*", help=_("only these labs"))
     pr.set_defaults(func=_cmd_progress)
-    q = sub.add_parser("quiz", help="a lesson's self-check quiz as text (--answers: with answers and why)")
-    q.add_argument("lesson", help="the lesson's number, e.g. 03")
+    q = sub.add_parser("quiz", help=_("a lesson's self-check quiz as text (--answers: with answers and why)"))
+    q.add_argument("lesson", help=_("the lesson's number, e.g. 03"))
     q.add_argument("--answers", action="store_true")
     q.set_defaults(func=_cmd_quiz)
-    tu = sub.add_parser("turn", help="check a lesson's 'Your turn' task on the cluster: [PASS]/[FAIL] with what is seen")
-    tu.add_argument("lesson", help="the lesson's number, e.g. 03")
-    tu.add_argument("task", help="the task's name, as the lesson's check cell gives it")
+    tu = sub.add_parser("turn", help=_("check a lesson's 'Your turn' task on the cluster: [PASS]/[FAIL] "
+                                       "with what is seen"))
+    tu.add_argument("lesson", help=_("the lesson's number, e.g. 03"))
+    tu.add_argument("task", help=_("the task's name, as the lesson's check cell gives it"))
     tu.set_defaults(func=_cmd_turn)
     return p
 
@@ -208,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
     except LabError as err:
         if args.verbose:
             traceback.print_exc()
-        print(f"ERROR: {err.render()}", file=sys.stderr)
+        print(_("ERROR: {message}").format(message=err.render()), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130

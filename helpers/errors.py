@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 
+from .i18n import _
+
 # In a notebook a LabError shows as ERROR/state/Hint, like ``labctl`` prints it;
 # KUBELAB_VERBOSE=1 (the notebook twin of ``labctl -v``) shows the whole traceback too.
 VERBOSE = os.environ.get("KUBELAB_VERBOSE", "") not in ("", "0")
@@ -53,9 +55,9 @@ class LabError(Exception):
         if self.state:
             lines.append(self.state)
         if self.hint:
-            lines.append(f"Hint: {self.hint}")
+            lines.append(_("Hint: {hint}").format(hint=self.hint))
         if self.docs:
-            lines.append(f"Docs: {self.docs}")
+            lines.append(_("Docs: {docs}").format(docs=self.docs))
         return "\n".join(lines)
 
     @property
@@ -70,7 +72,8 @@ class LabError(Exception):
         if VERBOSE:
             raise AttributeError("_render_traceback_")
         head, *rest = self.render().split("\n")
-        return lambda: [f"\x1b[31mERROR: {head}\x1b[0m", *rest, "(KUBELAB_VERBOSE=1 shows the traceback)"]
+        error = _("ERROR: {message}").format(message=head)
+        return lambda: [f"\x1b[31m{error}\x1b[0m", *rest, _("(KUBELAB_VERBOSE=1 shows the traceback)")]
 
 
 class DockerUnavailable(LabError):

@@ -24,6 +24,7 @@ import requests
 
 from . import config, images, kube, manifests, waiting
 from .errors import BuildFailed, DeployFailed, LabError, ManifestInvalid
+from .i18n import _
 from .progress import StepResult, Steps
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
@@ -78,17 +79,19 @@ def _tree_hash(repo: Path) -> str:
 
 def _check_repo(repo: Path, name: str) -> None:
     if not repo.is_dir():
-        raise BuildFailed(f"{repo} is not a folder", hint="pass the repository's path: --repo apps/hello")
+        raise BuildFailed(_("{repo} is not a folder").format(repo=repo),
+                          hint=_("pass the repository's path: --repo apps/hello"))
     if not (repo / "Dockerfile").is_file():
-        raise BuildFailed(f"no Dockerfile at the root of {repo}",
-                          state=f"found: {', '.join(sorted(p.name for p in repo.iterdir())[:12])}",
-                          hint="D2Hub builds from the Dockerfile at the repository root: add one there")
+        raise BuildFailed(_("no Dockerfile at the root of {repo}").format(repo=repo),
+                          state=_("found: {files}").format(
+                              files=", ".join(sorted(p.name for p in repo.iterdir())[:12])),
+                          hint=_("D2Hub builds from the Dockerfile at the repository root: add one there"))
     if not (repo / "k8s").is_dir():
-        raise ManifestInvalid(f"no k8s/ folder at the root of {repo}",
-                              hint="Kargo deploys the YAML files under the repository's k8s/ folder: add it")
+        raise ManifestInvalid(_("no k8s/ folder at the root of {repo}").format(repo=repo),
+                              hint=_("Kargo deploys the YAML files under the repository's k8s/ folder: add it"))
     if not _NAME.match(name):
-        raise BuildFailed(f"{name!r} is not a valid app name",
-                          hint="use lowercase letters, digits and '-' (it becomes an image and object name)")
+        raise BuildFailed(_("{name} is not a valid app name").format(name=repr(name)),
+                          hint=_("use lowercase letters, digits and '-' (it becomes an image and object name)"))
 
 
 def run(repo: str | Path, *, name: str | None = None, namespace: str = "default", tag: str | None = None,
@@ -115,38 +118,42 @@ def run(repo: str | Path, *, name: str | None = None, namespace: str = "default"
     name = name or repo.name
     steps = Steps(echo=echo)
     mode = config.detect_mode(offline)
-    with steps.step("1 repo: Dockerfile and k8s/ at the root"):
+    with steps.step(_("1 repo: Dockerfile and k8s/ at the root")):
         _check_repo(repo, name)
         files = manifests.load_dir(repo / "k8s")
         problems = manifests.pipeline_problems(files, namespace)
         if problems:
-            raise ManifestInvalid(f"the pipeline cannot deploy {repo.name}/k8s/ ({len(problems)} problem(s))",
-                                  problems, hint="fix each problem listed: nothing was built or deployed")
+            what = _("the pipeline cannot deploy {repo}/k8s/ ({count} problem(s))").format(
+                repo=repo.name, count=len(problems))
+            raise ManifestInvalid(what, problems, hint=_("fix each problem listed: nothing was built or deployed"))
     tag = tag or source_tag(repo)
     if tag == "latest":
-        raise BuildFailed("the tag `latest` is refused", hint="tags name one build: use the git commit (the default)")
+        raise BuildFailed(_("the tag `latest` is refused"),
+                          hint=_("tags name one build: use the git commit (the default)"))
     image = f"{config.REGISTRY_HOST}/{name}:{tag}"
-    with steps.step(f"2 build {image}") as s:
+    with steps.step(_("2 build {image}").format(image=image)) as s:
         built = images.build(repo, image, mode=mode, echo=echo, labels={"kubelab.dev/app": name})
-        s.detail = f"{built.steps} steps, {built.cached_steps} cached, {images.human(images.size(image))}"
-    with steps.step("3 push to the local registry") as s:
+        s.detail = _("{steps} steps, {cached} cached, {size}").format(
+            steps=built.steps, cached=built.cached_steps, size=images.human(images.size(image)))
+    with steps.step(_("3 push to the local registry")) as s:
         digest = images.push(image, echo=echo)
         s.detail = digest[:19]
-    with steps.step("4 render k8s/ with the pushed image path 🔥"):
+    with steps.step(_("4 render k8s/ with the pushed image path 🔥")):
         docs = manifests.render(files, image, namespace=namespace)
     undo = Undo(namespace, context=context)
     try:
-        with steps.step("5 validate (schema + lab rules)"):
+        with steps.step(_("5 validate (schema + lab rules)")):
             # The namespace first, so that a new one gets the API server's dry run too.
             undo.namespace_created = kube.ensure_namespace(namespace, context=context)
             manifests.validate(docs, expected_image=image, namespace=namespace, context=context)
         deployments = [d["metadata"]["name"] for d in docs if d["kind"] == "Deployment"]
-        with steps.step("6 apply and wait for the rollout") as s:
+        with steps.step(_("6 apply and wait for the rollout")) as s:
             undo.save(docs)
             first = not any(undo.before("Deployment", d) for d in deployments)
             changed = _deploy(docs, deployments, namespace, context, timeout, undo)
-            s.detail = "first deploy" if first else "rolling update" if changed else "unchanged: already live"
-        with steps.step("7 Ingress answers") as s:
+            s.detail = (_("first deploy") if first else _("rolling update") if changed
+                        else _("unchanged: already live"))
+        with steps.step(_("7 Ingress answers")) as s:
             url, body = _wait_url(docs, expect_in_body or tag_marker(repo), timeout=url_timeout)
             s.detail = url
     except BaseException as err:
@@ -154,7 +161,7 @@ def run(repo: str | Path, *, name: str | None = None, namespace: str = "default"
         raise
     result = PipelineResult(name, image, digest, url, body, first, steps.results)
     if echo:
-        print(f"✓ pipeline done in {result.seconds:.1f}s")
+        print(_("✓ pipeline done in {seconds:.1f}s").format(seconds=result.seconds))
     return result
 
 
@@ -194,6 +201,8 @@ class Undo:
     context: str | None = None
     namespace_created: bool = False
     saved: list[tuple[dict, dict | None]] = field(default_factory=list)
+    #: Set by :meth:`restore` when an object that existed before was rolled back or put back.
+    reverted: bool = False
 
     def save(self, docs: list[dict]) -> None:
         """Keep the live version of each object ``docs`` describe (None: it does not exist yet)."""
@@ -216,7 +225,8 @@ class Undo:
             self._try(failed, f"namespace/{self.namespace}",
                       lambda: kube.delete_namespace(self.namespace, wait=True, timeout=120, **ctx))
             if not failed:
-                done.append(f"namespace/{self.namespace} deleted (this run created it)")
+                done.append(_("{object} deleted (this run created it)").format(
+                    object=f"namespace/{self.namespace}"))
             return self._result(done, failed)
         rolled_back = []
         for doc, before in self.saved:
@@ -226,18 +236,23 @@ class Undo:
             if doc["kind"] == "Deployment":
                 self._try(failed, what, lambda b=before: self._undo_deployment(b, rolled_back, done))
             else:
-                self._try(failed, what, lambda b=before, w=what: done.append(f"{w} put back as it was")
-                          if kube.put_back(b, **ctx) else None)
+                self._try(failed, what, lambda b=before, w=what: self._put_back(b, w, done))
         for doc, before in reversed(self.saved):
             if before is None:
                 what = f"{doc['kind'].lower()}/{doc['metadata']['name']}"
-                self._try(failed, what, lambda d=doc, w=what: done.append(f"{w} deleted (this run created it)")
-                          if kube.delete([d], self.namespace, wait=True, timeout=60, **ctx) else None)
+                self._try(failed, what, lambda d=doc, w=what: done.append(
+                    _("{object} deleted (this run created it)").format(object=w))
+                    if kube.delete([d], self.namespace, wait=True, timeout=60, **ctx) else None)
         for name in rolled_back:
             self._try(failed, f"deployment/{name}",
                       lambda n=name: kube.rollout_status(n, self.namespace, timeout=rollout_timeout,
                                                          settled=False, **ctx))
         return self._result(done, failed)
+
+    def _put_back(self, before: dict, what: str, done: list[str]) -> None:
+        if kube.put_back(before, context=self.context):
+            done.append(_("{object} put back as it was").format(object=what))
+            self.reverted = True
 
     def _undo_deployment(self, before: dict, rolled_back: list[str], done: list[str]) -> None:
         name = before["metadata"]["name"]
@@ -250,13 +265,16 @@ class Undo:
         if now["spec"]["template"] != before["spec"]["template"] and revision:
             try:
                 kube.rollout_undo(name, self.namespace, to_revision=int(revision), context=self.context)
-                done.append(f"deployment/{name} rolled back to revision {revision} (kubectl rollout undo)")
+                done.append(_("{object} rolled back to revision {revision} (kubectl rollout undo)").format(
+                    object=f"deployment/{name}", revision=revision))
                 rolled_back.append(name)
+                self.reverted = True
             except DeployFailed:
                 pass  # that revision's ReplicaSet is gone (revisionHistoryLimit): put_back sets the template
         if kube.put_back(before, context=self.context) and name not in rolled_back:
-            done.append(f"deployment/{name} put back as it was")
+            done.append(_("{object} put back as it was").format(object=f"deployment/{name}"))
             rolled_back.append(name)
+            self.reverted = True
 
     @staticmethod
     def _try(failed: list[str], what: str, action: Callable[[], Any]) -> None:
@@ -267,9 +285,11 @@ class Undo:
 
     def _result(self, done: list[str], failed: list[str]) -> list[str]:
         if failed:
-            raise DeployFailed("the cleanup could not put everything back", state="\n".join(
-                [f"done: {d}" for d in done] + [f"failed: {f}" for f in failed]),
-                hint=f"see what is left: `kubectl get all,ingress,configmap -n {self.namespace}`")
+            raise DeployFailed(_("the cleanup could not put everything back"), state="\n".join(
+                [_("done: {step}").format(step=d) for d in done]
+                + [_("failed: {step}").format(step=f) for f in failed]),
+                hint=_("see what is left: `kubectl get all,ingress,configmap -n {namespace}`").format(
+                    namespace=self.namespace))
         return done
 
     def after(self, err: BaseException, *, echo: bool = True) -> None:
@@ -282,9 +302,11 @@ class Undo:
         with _sigint_held():
             try:
                 done = self.restore()
-                note = "cleanup: " + ("; ".join(done) if done else "nothing to put back (the cluster was not changed)")
+                note = _("cleanup: {done}").format(
+                    done="; ".join(done) if done else _("nothing to put back (the cluster was not changed)"))
             except LabError as cleanup:
-                note = f"the cleanup failed too: {cleanup.what}\n{cleanup.state}\nHint: {cleanup.hint}"
+                note = _("the cleanup failed too: {what}\n{state}\nHint: {hint}").format(
+                    what=cleanup.what, state=cleanup.state, hint=cleanup.hint)
                 done = None
         if isinstance(err, LabError) and done == []:
             return  # nothing was changed: the error says it all
@@ -294,10 +316,11 @@ class Undo:
                 print(f"{type(err).__name__}: {note}", file=sys.stderr, flush=True)
             return
         err.add_cleanup_note(note)
-        if any("rolled back" in d or "put back" in d for d in done or []):
-            err.hint = f"{err.hint} (rolled back: the previous version keeps serving)"
+        if done and self.reverted:
+            err.hint = _("{hint} (rolled back: the previous version keeps serving)").format(hint=err.hint)
         elif done:
-            err.hint = f"{err.hint} (the first deploy's objects were removed: nothing is left half-deployed)"
+            err.hint = _("{hint} (the first deploy's objects were removed: nothing is left half-deployed)").format(
+                hint=err.hint)
 
 
 @contextmanager
@@ -327,7 +350,7 @@ def get(url: str, timeout: float = 5) -> requests.Response:
     """
     match = re.match(r"^http://([^/:]+)(?::(\d+))?(/.*)?$", url)
     if not match:
-        raise ValueError(f"not an http URL: {url}")
+        raise ValueError(_("not an http URL: {url}").format(url=url))
     host, port, path = match.group(1), match.group(2) or str(config.INGRESS_HTTP_PORT), match.group(3) or "/"
     target = f"http://127.0.0.1:{port}{path}" if host.endswith(".localhost") or host == "localhost" else url
     return requests.get(target, headers={"Host": host}, timeout=timeout)
@@ -336,7 +359,8 @@ def get(url: str, timeout: float = 5) -> requests.Response:
 def _wait_url(docs: list[dict], marker: str | None, timeout: float) -> tuple[str, str]:
     hosts = ingress_hosts(docs)
     if not hosts:
-        raise ManifestInvalid("no Ingress with a host in k8s/", hint="add an Ingress (see apps/hello/k8s/ingress.yaml)")
+        raise ManifestInvalid(_("no Ingress with a host in k8s/"),
+                              hint=_("add an Ingress (see apps/hello/k8s/ingress.yaml)"))
     url = f"http://{hosts[0]}/"
     return url, wait_url(url, marker, timeout, steady=STEADY_ANSWERS)
 
@@ -354,12 +378,12 @@ def wait_url(url: str, marker: str | None = None, timeout: float = 60, *, steady
 
     Twin: ``until curl -sf URL | grep MARKER; do sleep 0.25; done``
     """
-    last = "no answer yet"
+    last = _("no answer yet")
 
     def answered() -> str | None:
         nonlocal last
         body = None
-        for _ in range(steady):
+        for _attempt in range(steady):
             try:
                 resp = get(url)
                 last = f"HTTP {resp.status_code}: {resp.text[:120]}"
@@ -371,7 +395,8 @@ def wait_url(url: str, marker: str | None = None, timeout: float = 60, *, steady
                 return None
         return body
 
-    return waiting.poll(answered, timeout=timeout, what=f"{url} answering 200{' with ' + marker if marker else ''}",
-                        seen=lambda: last, error=DeployFailed,
-                        hint="check the Ingress host and backend Service (kubectl describe ingress) "
-                             "and that `labctl up` installed the Ingress controller")
+    what = (_("{url} answering 200 with {marker}").format(url=url, marker=marker) if marker
+            else _("{url} answering 200").format(url=url))
+    return waiting.poll(answered, timeout=timeout, what=what, seen=lambda: last, error=DeployFailed,
+                        hint=_("check the Ingress host and backend Service (kubectl describe ingress) "
+                               "and that `labctl up` installed the Ingress controller"))
