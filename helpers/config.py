@@ -12,6 +12,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from .i18n import _
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 K8S_DIR = REPO_ROOT / "k8s"
 KIT_DIR = REPO_ROOT / "offline-kit"
@@ -98,7 +100,7 @@ class Mode:
         try:
             return PUBLIC_TO_KIT[public]
         except KeyError:
-            raise KeyError(f"the offline kit has no build of {public!r}") from None
+            raise KeyError(_("the offline kit has no build of {image}").format(image=repr(public))) from None
 
     @property
     def image_repository(self) -> str:

@@ -11,6 +11,7 @@ from pathlib import Path
 from . import config
 from .checks import CheckResult
 from .errors import LabError
+from .i18n import _
 from .ports import DOCKER_UNKNOWN, port_owner
 from .shell import run
 
@@ -30,31 +31,32 @@ class Check(CheckResult):
 
 def _docker_checks() -> list[Check]:
     checks = []
-    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock (default)")
+    host = os.environ.get("DOCKER_HOST", _("unix:///var/run/docker.sock (default)"))
     try:
         from .docker_client import client  # noqa: PLC0415
 
         c = client()
         ver = c.version()
         api = tuple(int(x) for x in ver.get("ApiVersion", "0.0").split(".")[:2])
-        checks.append(Check("Docker daemon", api >= MIN_DOCKER_API,
-                            f"engine {ver.get('Version')}, API {ver.get('ApiVersion')}",
-                            "update Docker to 20.10 or newer"))
-        checks.append(Check("Docker socket", True, host))
+        checks.append(Check(_("Docker daemon"), api >= MIN_DOCKER_API,
+                            _("engine {version}, API {api}").format(version=ver.get("Version"), api=ver.get("ApiVersion")),
+                            _("update Docker to 20.10 or newer")))
+        checks.append(Check(_("Docker socket"), True, host))
         inf = c.info()
         mem = inf.get("MemTotal", 0)
-        checks.append(Check("memory Docker may use", mem >= MIN_MEMORY, f"{mem / 1024**3:.1f} GiB",
-                            "give Docker at least 4 GiB (Docker Desktop: Settings > Resources)"))
+        checks.append(Check(_("memory Docker may use"), mem >= MIN_MEMORY, f"{mem / 1024**3:.1f} GiB",
+                            _("give Docker at least 4 GiB (Docker Desktop: Settings > Resources)")))
         driver_status = str(inf.get("DriverStatus") or "")
         containerd_store = "io.containerd.snapshotter" in driver_status
-        checks.append(Check("image store", not containerd_store,
-                            "containerd image store" if containerd_store else f"{inf.get('Driver')} (classic)",
-                            "turn off 'Use containerd for pulling and storing images' in Docker Desktop: "
-                            "it breaks `kind load`"))
+        checks.append(Check(_("image store"), not containerd_store,
+                            _("containerd image store") if containerd_store
+                            else _("{driver} (classic)").format(driver=inf.get("Driver")),
+                            _("turn off 'Use containerd for pulling and storing images' in Docker Desktop: "
+                              "it breaks `kind load`")))
     except LabError as err:
-        checks.append(Check("Docker daemon", False, err.what, err.hint))
-        checks.append(Check("Docker socket", False, host,
-                            "macOS: export DOCKER_HOST=unix://$HOME/.docker/run/docker.sock"))
+        checks.append(Check(_("Docker daemon"), False, err.what, err.hint))
+        checks.append(Check(_("Docker socket"), False, host,
+                            _("macOS: export DOCKER_HOST=unix://$HOME/.docker/run/docker.sock")))
     return checks
 
 
@@ -73,30 +75,31 @@ def platform_check(system: str, release: str = "", proc_version: str = "", docke
     >>> platform_check("Windows").ok
     False
     """
-    name = "platform"
+    name = _("platform")
     wsl = "microsoft" in (release + proc_version).lower()
     desktop = "docker desktop" in docker_os.lower()
-    engine = "Docker Desktop" if desktop else (docker_os or "Docker not answering")
+    engine = "Docker Desktop" if desktop else (docker_os or _("Docker not answering"))
     if system == "Windows":
-        return Check(name, False, "Windows (native)", "run kubelab inside WSL2: `wsl --install -d Ubuntu`, then clone "
-                                                     "the repository in the Ubuntu home folder and run ./lab.sh there "
-                                                     "(see the README: Windows)")
+        return Check(name, False, _("Windows (native)"),
+                     _("run kubelab inside WSL2: `wsl --install -d Ubuntu`, then clone the repository in the Ubuntu "
+                       "home folder and run ./lab.sh there (see the README: Windows)"))
     if system == "Linux" and wsl:
         if "wsl2" not in release.lower() and "microsoft-standard" not in release.lower():
             return Check(name, False, f"Windows, WSL1 (Linux {release})",
-                         "WSL1 cannot run Docker: in PowerShell `wsl --set-version <distro> 2`")
+                         _("WSL1 cannot run Docker: in PowerShell `wsl --set-version <distro> 2`"))
         ok = bool(docker_os)
         return Check(name, ok, f"Windows, WSL2 (Linux {release}), {engine}",
-                     "start Docker Desktop and turn on Settings > Resources > WSL integration for this distro")
+                     _("start Docker Desktop and turn on Settings > Resources > WSL integration for this distro"))
     if system == "Darwin":
         if not docker_os and desktop_socket and not docker_host:
-            return Check(name, False, f"macOS {release}, Docker Desktop's socket not used",
-                         "export DOCKER_HOST=unix://$HOME/.docker/run/docker.sock (or `docker context use desktop-linux`)")
+            return Check(name, False, _("macOS {release}, Docker Desktop's socket not used").format(release=release),
+                         _("export DOCKER_HOST=unix://$HOME/.docker/run/docker.sock "
+                           "(or `docker context use desktop-linux`)"))
         return Check(name, bool(docker_os), f"macOS {release}, {engine}",
-                     "install and start Docker Desktop; give it 4 GiB or more (Settings > Resources)")
+                     _("install and start Docker Desktop; give it 4 GiB or more (Settings > Resources)"))
     if system == "Linux":
         return Check(name, True, f"Linux {release}, {engine}")
-    return Check(name, False, system, "kubelab runs on Linux, macOS (Docker Desktop) and Windows (WSL2)")
+    return Check(name, False, system, _("kubelab runs on Linux, macOS (Docker Desktop) and Windows (WSL2)"))
 
 
 def _platform() -> Check:
@@ -126,11 +129,11 @@ def _tool_check(tool: str) -> Check:
         pinned = config.KIT["KIND_VERSION"] if tool == "kind" else config.KIT["K8S_VERSION"]
     version = tools.version_of(path) if path else None
     ok = tools.fits(tool, version, pinned)
-    detail = f"v{version} ({path})" if path else "not found"
+    detail = f"v{version} ({path})" if path else _("not found")
     want = f"v{'.'.join(pinned.split('.')[:2])}.x"
-    return Check(tool, ok, detail if ok or not path else f"{detail}; the lab needs {want}",
-                 f"`labctl tools` (./lab.sh does it) installs {tool} {want} into {tools.user_bin()} without "
-                 "admin rights; put that folder first on PATH")
+    return Check(tool, ok, detail if ok or not path else _("{found}; the lab needs {wanted}").format(found=detail, wanted=want),
+                 _("`labctl tools` (./lab.sh does it) installs {tool} {wanted} into {folder} without "
+                   "admin rights; put that folder first on PATH").format(tool=tool, wanted=want, folder=tools.user_bin()))
 
 
 def run_checks(require_cluster: bool = False) -> list[Check]:
@@ -141,8 +144,8 @@ def run_checks(require_cluster: bool = False) -> list[Check]:
     """
     checks = [_platform(), *_docker_checks()]
     arch = platform.machine()
-    checks.append(Check("CPU architecture", arch in ("x86_64", "amd64", "arm64", "aarch64"), arch,
-                        "kind node images exist for amd64 and arm64 only"))
+    checks.append(Check(_("CPU architecture"), arch in ("x86_64", "amd64", "arm64", "aarch64"), arch,
+                        _("kind node images exist for amd64 and arm64 only")))
     kind = _tool_check("kind")
     kubectl = _tool_check("kubectl")
     checks += [kind, kubectl]
@@ -153,14 +156,14 @@ def run_checks(require_cluster: bool = False) -> list[Check]:
     for port, who in ((config.INGRESS_HTTP_PORT, ours), (config.REGISTRY_PORT, config.REGISTRY_NAME)):
         owner = port_owner(port)
         free = not owner or who in owner
-        checks.append(Check(f"port {port}", free, "free" if not owner else owner,
-                            "start Docker first, then run `labctl doctor` again" if DOCKER_UNKNOWN in owner
-                            else f"stop what holds port {port}; the lab needs it"))
+        checks.append(Check(_("port {port}").format(port=port), free, _("free") if not owner else owner,
+                            _("start Docker first, then run `labctl doctor` again") if _(DOCKER_UNKNOWN) in owner
+                            else _("stop what holds port {port}; the lab needs it").format(port=port)))
     cluster_names: list[str] = []
     if kind_path:
         cluster_names = run(["kind", "get", "clusters"], check=False).stdout.split()
         others = [n for n in cluster_names if n != config.CLUSTER_NAME]
-        checks.append(Check("leftover kind clusters", not others, ", ".join(others) or "none",
+        checks.append(Check(_("leftover kind clusters"), not others, ", ".join(others) or _("none"),
                             " ; ".join(f"kind delete cluster --name {n}" for n in others)))
     if require_cluster or config.CLUSTER_NAME in cluster_names:
         checks.append(_cluster_check(kc_ver))
@@ -174,12 +177,14 @@ def _cluster_check(kubectl_version: str) -> Check:
         server = cluster.k8s_version().lstrip("v")
         skew = abs(int(server.split(".")[1]) - int(kubectl_version.split(".")[1])) if kubectl_version != "?" else 0
         ok = skew <= 1
-        return Check("cluster reachable", ok, f"{config.KIND_CONTEXT}, Kubernetes v{server}"
-                     + ("" if ok else f"; kubectl v{kubectl_version} is {skew} minor versions away"),
-                     "use a kubectl within one minor version of the server")
+        seen = f"{config.KIND_CONTEXT}, Kubernetes v{server}"
+        if not ok:
+            seen = _("{seen}; kubectl v{version} is {skew} minor versions away").format(
+                seen=seen, version=kubectl_version, skew=skew)
+        return Check(_("cluster reachable"), ok, seen, _("use a kubectl within one minor version of the server"))
     except Exception as err:  # noqa: BLE001 - any failure here means 'not reachable'
         what = err.what if isinstance(err, LabError) else str(err)[:200]
-        return Check("cluster reachable", False, what, "run `labctl up` (add --offline without internet)")
+        return Check(_("cluster reachable"), False, what, _("run `labctl up` (add --offline without internet)"))
 
 
 def report(checks: list[Check]) -> str:

@@ -19,6 +19,7 @@ import filelock
 
 from . import config
 from .errors import LabError
+from .i18n import _
 from .tools import user_bin
 
 DEFAULT_TIMEOUT = float(os.environ.get("KUBELAB_LOCK_TIMEOUT", "1800"))
@@ -38,8 +39,8 @@ def holder() -> dict:
 
 def _describe(who: dict) -> str:
     if not who:
-        return "another lab operation"
-    return f"`{who.get('command', '?')}` (pid {who.get('pid', '?')})"
+        return _("another lab operation")
+    return _("`{command}` (pid {pid})").format(command=who.get("command", "?"), pid=who.get("pid", "?"))
 
 
 @contextmanager
@@ -56,16 +57,17 @@ def exclusive(command: str, *, timeout: float = DEFAULT_TIMEOUT, echo: bool = Tr
     except filelock.Timeout:
         who = holder()
         if echo:
-            print(f"… waiting for {_describe(who)} to finish (one lab operation at a time; lock {path})",
-                  file=sys.stderr, flush=True)
+            print(_("… waiting for {holder} to finish (one lab operation at a time; lock {path})")
+                  .format(holder=_describe(who), path=path), file=sys.stderr, flush=True)
         try:
             lock.acquire(timeout=timeout)
         except filelock.Timeout:
             who = holder()
-            raise LabError(f"another lab operation still runs after {timeout:.0f}s: {_describe(who)}",
-                           state=f"lock file {path}",
-                           hint=f"wait for it to finish, or stop it (kill {who.get('pid', 'PID')}), "
-                                "then run the command again") from None
+            raise LabError(_("another lab operation still runs after {seconds:.0f}s: {holder}")
+                           .format(seconds=timeout, holder=_describe(who)),
+                           state=_("lock file {path}").format(path=path),
+                           hint=_("wait for it to finish, or stop it (kill {pid}), then run the command again")
+                           .format(pid=who.get("pid", "PID"))) from None
     holder_file = path.with_suffix(".holder")
     try:
         holder_file.write_text(json.dumps({"command": command, "pid": os.getpid()}))

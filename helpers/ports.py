@@ -13,9 +13,10 @@ from pathlib import Path
 
 from .docker_client import client
 from .errors import DockerUnavailable
+from .i18n import N_, _
 
 
-DOCKER_UNKNOWN = "Docker does not answer, so whether it is a lab container cannot be told"
+DOCKER_UNKNOWN = N_("Docker does not answer, so whether it is a lab container cannot be told")
 LISTEN = "0A"  # the TCP state LISTEN in /proc/net/tcp
 
 
@@ -82,7 +83,7 @@ def port_owner(port: int) -> str:
     try:
         owner = docker_owner(port)
     except DockerUnavailable:
-        return f"something listens on port {port}; {DOCKER_UNKNOWN}"
+        return _("something listens on port {port}; {reason}").format(port=port, reason=_(DOCKER_UNKNOWN))
     if owner:
-        return f"container {owner} publishes port {port}"
-    return f"another program listens on port {port} (find it: `sudo ss -ltnp 'sport = :{port}'`)"
+        return _("container {name} publishes port {port}").format(name=owner, port=port)
+    return _("another program listens on port {port} (find it: `sudo ss -ltnp 'sport = :{port}'`)").format(port=port)

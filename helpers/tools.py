@@ -26,6 +26,7 @@ import requests
 
 from . import config
 from .errors import LabError
+from .i18n import _
 from .progress import Progress
 
 CHECKSUMS = config.REPO_ROOT / "tools" / "checksums.txt"
@@ -59,11 +60,12 @@ def platform_key(system: str | None = None, machine: str | None = None) -> str:
     machine = (machine or platform.machine()).lower()
     arch = {"x86_64": "amd64", "amd64": "amd64", "arm64": "arm64", "aarch64": "arm64"}.get(machine)
     if system not in ("linux", "darwin") or arch is None:
-        hint = ("on Windows, run ./lab.sh inside WSL2 (see the README)" if system.startswith(("windows", "cygwin",
-                                                                                              "msys", "mingw"))
-                else "kind and kubectl are published for Linux and macOS on amd64 and arm64; "
-                     "install them yourself and put them on PATH")
-        raise ToolError(f"no kind/kubectl release for this platform ({system}/{machine})", hint=hint)
+        hint = (_("on Windows, run ./lab.sh inside WSL2 (see the README)")
+                if system.startswith(("windows", "cygwin", "msys", "mingw"))
+                else _("kind and kubectl are published for Linux and macOS on amd64 and arm64; "
+                       "install them yourself and put them on PATH"))
+        raise ToolError(_("no kind/kubectl release for this platform ({system}/{machine})")
+                        .format(system=system, machine=machine), hint=hint)
     return f"{system}/{arch}"
 
 
@@ -87,8 +89,8 @@ def pins(path: str | Path | None = None) -> dict[tuple[str, str], Pin]:
             continue
         fields = line.split()
         if len(fields) != 4 or not re.fullmatch(r"[0-9a-f]{64}", fields[3]):
-            raise ToolError(f"{path}:{number} is not `tool version os/arch sha256`", state=line,
-                            hint="restore tools/checksums.txt from git")
+            raise ToolError(_("{path}:{number} is not `tool version os/arch sha256`").format(path=path, number=number),
+                            state=line, hint=_("restore tools/checksums.txt from git"))
         pin = Pin(*fields)
         out[(pin.tool, pin.platform)] = pin
     return out
@@ -98,8 +100,8 @@ def pin_for(tool: str) -> Pin:
     """What ``tools/checksums.txt`` pins for ``tool`` on this machine's platform."""
     pin = pins().get((tool, platform_key()))
     if pin is None:
-        raise ToolError(f"tools/checksums.txt has no {tool} for {platform_key()}",
-                        hint="restore tools/checksums.txt from git, or install it yourself and put it on PATH")
+        raise ToolError(_("tools/checksums.txt has no {tool} for {platform}").format(tool=tool, platform=platform_key()),
+                        hint=_("restore tools/checksums.txt from git, or install it yourself and put it on PATH"))
     return pin
 
 
@@ -178,10 +180,11 @@ def _download(url: str, into: Path, label: str, echo: bool) -> None:
     try:
         with requests.get(url, stream=True, timeout=(10, 60)) as resp:
             if resp.status_code != 200:
-                raise ToolError(f"downloading {label} failed: HTTP {resp.status_code}", state=url,
-                                hint="check the internet connection (or KUBELAB_DOWNLOAD_BASE), then run ./lab.sh again")
+                raise ToolError(_("downloading {what} failed: HTTP {status}").format(what=label, status=resp.status_code),
+                                state=url, hint=_("check the internet connection (or KUBELAB_DOWNLOAD_BASE), "
+                                                  "then run ./lab.sh again"))
             total = int(resp.headers.get("Content-Length") or 0)
-            bar = Progress(f"download {label}", total=total or None, echo=echo)
+            bar = Progress(_("download {what}").format(what=label), total=total or None, echo=echo)
             done = 0
             with into.open("wb") as f:
                 for block in resp.iter_content(1 << 20):
@@ -190,8 +193,9 @@ def _download(url: str, into: Path, label: str, echo: bool) -> None:
                     bar.update(done, f"{done / 1e6:.1f} MB")
             bar.close()
     except requests.RequestException as err:
-        raise ToolError(f"downloading {label} failed", state=f"{url}\n{str(err)[:300]}",
-                        hint="check the internet connection (or KUBELAB_DOWNLOAD_BASE), then run ./lab.sh again") from err
+        raise ToolError(_("downloading {what} failed").format(what=label), state=f"{url}\n{str(err)[:300]}",
+                        hint=_("check the internet connection (or KUBELAB_DOWNLOAD_BASE), "
+                               "then run ./lab.sh again")) from err
 
 
 def install(tool: str, *, offline: bool, echo: bool = True) -> tuple[str, str]:
@@ -210,25 +214,27 @@ def install(tool: str, *, offline: bool, echo: bool = True) -> tuple[str, str]:
         if offline:
             source = config.CACHE_DIR / "kit" / "bin" / "current" / tool
             if not source.exists():
-                raise ToolError(f"the offline kit has no {tool}", state=str(source),
-                                hint="build the kit first: offline-kit/build.sh")
+                raise ToolError(_("the offline kit has no {tool}").format(tool=tool), state=str(source),
+                                hint=_("build the kit first: offline-kit/build.sh"))
             shutil.copyfile(source, tmp)
-            how = "from the offline kit"
+            how = _("from the offline kit")
         else:
             url = download_url(pin)
             _download(url, tmp, f"{tool} v{pin.version}", echo)
             got = _sha256(tmp)
             if got != pin.sha256:
-                raise ToolError(f"the downloaded {tool} v{pin.version} does not match its checksum; nothing was installed",
+                raise ToolError(_("the downloaded {tool} v{version} does not match its checksum; nothing was installed")
+                                .format(tool=tool, version=pin.version),
                                 state=f"{url}\nexpected sha256 {pin.sha256}\ngot      sha256 {got}",
-                                hint="a proxy or a broken download changed the file: run ./lab.sh again; if it "
-                                     "persists, download it yourself from the official release and compare")
-            how = "downloaded, sha256 verified"
+                                hint=_("a proxy or a broken download changed the file: run ./lab.sh again; if it "
+                                       "persists, download it yourself from the official release and compare"))
+            how = _("downloaded, sha256 verified")
         tmp.chmod(0o755)
         version = version_of(tmp, tool)
         if not fits(tool, version, pin.version):
-            raise ToolError(f"the installed {tool} reports version {version!r}, not {pin.version}",
-                            state=str(tmp), hint="rebuild the offline kit (offline-kit/build.sh --force)")
+            raise ToolError(_("the installed {tool} reports version {version}, not {pinned}")
+                            .format(tool=tool, version=repr(version), pinned=pin.version),
+                            state=str(tmp), hint=_("rebuild the offline kit (offline-kit/build.sh --force)"))
         final = dest_dir / tool
         tmp.replace(final)
         if echo:
