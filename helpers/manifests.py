@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import kube
 from .errors import ManifestInvalid
+from .i18n import N_, _
 
 IMAGE_PLACEHOLDER = "IMAGE"
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job")
@@ -23,13 +24,13 @@ CLUSTER_SCOPED = ("Namespace", "ClusterRole", "ClusterRoleBinding", "IngressClas
                   "ValidatingWebhookConfiguration", "MutatingWebhookConfiguration", "APIService", "CSIDriver",
                   "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding")
 #: What the pipeline rolls out, and can undo: Deployments. These others it names and refuses.
-NOT_ROLLED_OUT = {"StatefulSet": "its pods are replaced one by one and `kubectl rollout undo` of it is not "
-                                 "what the pipeline undoes",
-                  "DaemonSet": "it runs a pod on every node (a node agent), not an app behind a URL",
-                  "Job": "it runs to completion once: it is not served behind a URL",
-                  "CronJob": "it runs on a schedule: it is not served behind a URL",
-                  "ReplicaSet": "a bare ReplicaSet has no rollout nor undo: a Deployment manages them",
-                  "Pod": "a bare Pod has no rollout nor undo and is not replaced when it dies"}
+NOT_ROLLED_OUT = {"StatefulSet": N_("its pods are replaced one by one and `kubectl rollout undo` of it is not "
+                                    "what the pipeline undoes"),
+                  "DaemonSet": N_("it runs a pod on every node (a node agent), not an app behind a URL"),
+                  "Job": N_("it runs to completion once: it is not served behind a URL"),
+                  "CronJob": N_("it runs on a schedule: it is not served behind a URL"),
+                  "ReplicaSet": N_("a bare ReplicaSet has no rollout nor undo: a Deployment manages them"),
+                  "Pod": N_("a bare Pod has no rollout nor undo and is not replaced when it dies")}
 _DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 
 
@@ -40,12 +41,12 @@ def load_dir(path: str | Path) -> list[dict]:
     """
     path = Path(path)
     if not path.exists():
-        raise ManifestInvalid(f"{path} does not exist",
-                              hint="put the Kubernetes resource files in a k8s/ folder at the repository root")
+        raise ManifestInvalid(_("{path} does not exist").format(path=path),
+                              hint=_("put the Kubernetes resource files in a k8s/ folder at the repository root"))
     docs = kube.load_docs(path)
     if not docs:
-        raise ManifestInvalid(f"{path} holds no Kubernetes objects",
-                              hint="add a Deployment, a Service and an Ingress (see apps/hello/k8s)")
+        raise ManifestInvalid(_("{path} holds no Kubernetes objects").format(path=path),
+                              hint=_("add a Deployment, a Service and an Ingress (see apps/hello/k8s)"))
     return docs
 
 
@@ -131,29 +132,37 @@ def check_rules(docs: list[dict], expected_image: str | None = None) -> list[str
     for doc in docs:
         name = (doc.get("metadata") or {}).get("name")
         if not name:
-            problems.append(f"{doc.get('kind')} without metadata.name")
+            problems.append(_("{kind} without metadata.name").format(kind=doc.get("kind")))
         elif not isinstance(name, str) or len(name) > 253 or not _DNS_SUBDOMAIN.match(name):
-            why = "has upper-case letters" if str(name) != str(name).lower() else "is not a DNS name"
-            problems.append(f"{_name(doc)}: the name {name!r} {why}: Kubernetes names are lower-case letters, "
-                            f"digits, '-' and '.' (try {re.sub(r'[^a-z0-9.-]+', '-', str(name).lower()).strip('-.')!r})")
+            if str(name) != str(name).lower():
+                text = _("{object}: the name {name} has upper-case letters: Kubernetes names are lower-case "
+                         "letters, digits, '-' and '.' (try {suggestion})")
+            else:
+                text = _("{object}: the name {name} is not a DNS name: Kubernetes names are lower-case letters, "
+                         "digits, '-' and '.' (try {suggestion})")
+            suggestion = re.sub(r"[^a-z0-9.-]+", "-", str(name).lower()).strip("-.")
+            problems.append(text.format(object=_name(doc), name=repr(name), suggestion=repr(suggestion)))
     for doc in workloads:
         for c in containers(doc):
             image = c.get("image", "")
-            where = f"{_name(doc)} container {c.get('name', '?')}"
+            where = _("{object} container {container}").format(object=_name(doc), container=c.get("name", "?"))
             if not image or image == IMAGE_PLACEHOLDER:
-                problems.append(f"🔥 {where} has no image path: copy the pushed image's path in")
+                problems.append(_("🔥 {where} has no image path: copy the pushed image's path in").format(
+                    where=where))
             elif image.endswith(":latest") or ":" not in image.rsplit("/", 1)[-1] and "@" not in image:
-                problems.append(f"🔥 {where} uses {image!r}: `latest` (or no tag) is never deployed; "
-                                "use the exact pushed tag")
+                problems.append(_("🔥 {where} uses {image}: `latest` (or no tag) is never deployed; "
+                                  "use the exact pushed tag").format(where=where, image=repr(image)))
             elif expected_image and image != expected_image:
-                problems.append(f"🔥 {where} uses {image!r}, not the image just pushed ({expected_image}): "
-                                f"write `image: {IMAGE_PLACEHOLDER}` and the pipeline fills in the pushed path")
+                problems.append(_("🔥 {where} uses {image}, not the image just pushed ({expected}): "
+                                  "write `image: {placeholder}` and the pipeline fills in the pushed path").format(
+                    where=where, image=repr(image), expected=expected_image, placeholder=IMAGE_PLACEHOLDER))
         if doc.get("kind") in ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"):
             selector = ((doc.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
             labels = (((doc.get("spec") or {}).get("template") or {}).get("metadata") or {}).get("labels") or {}
             if not _matches(selector, labels):
-                problems.append(f"{_name(doc)}: selector {selector} does not match its pod template's labels "
-                                f"{labels}: the ReplicaSet could never find its pods")
+                problems.append(_("{object}: selector {selector} does not match its pod template's labels "
+                                  "{labels}: the ReplicaSet could never find its pods").format(
+                    object=_name(doc), selector=selector, labels=labels))
 
     for svc in services.values():
         selector = (svc.get("spec") or {}).get("selector") or {}
@@ -161,8 +170,8 @@ def check_rules(docs: list[dict], expected_image: str | None = None) -> list[str
             continue
         targets = [d for d in workloads if _matches(selector, _pod_labels(d))]
         if not targets:
-            problems.append(f"{_name(svc)}: selector {selector} matches no pod template here: "
-                            "the Service would have no endpoints")
+            problems.append(_("{object}: selector {selector} matches no pod template here: "
+                              "the Service would have no endpoints").format(object=_name(svc), selector=selector))
             continue
         ports = [p for d in targets for c in containers(d) for p in c.get("ports") or []]
         for sp in (svc.get("spec") or {}).get("ports") or []:
@@ -171,7 +180,8 @@ def check_rules(docs: list[dict], expected_image: str | None = None) -> list[str
                      for p in ports)
             if not ok:
                 shown = [p.get("containerPort") for p in ports]
-                problems.append(f"{_name(svc)}: targetPort {target!r} is not a containerPort of its pods {shown}")
+                problems.append(_("{object}: targetPort {target} is not a containerPort of its pods {ports}").format(
+                    object=_name(svc), target=repr(target), ports=shown))
 
     for ing in (d for d in docs if d.get("kind") == "Ingress"):
         for backend in _ingress_backends(ing):
@@ -179,13 +189,14 @@ def check_rules(docs: list[dict], expected_image: str | None = None) -> list[str
             port = backend.get("port") or {}
             svc = services.get(svc_name)
             if svc is None:
-                problems.append(f"{_name(ing)}: backend Service {svc_name!r} is not defined in these manifests")
+                problems.append(_("{object}: backend Service {service} is not defined in these manifests").format(
+                    object=_name(ing), service=repr(svc_name)))
                 continue
             svc_ports = (svc.get("spec") or {}).get("ports") or []
             if not any(p.get("port") == port.get("number") or (port.get("name") and p.get("name") == port.get("name"))
                        for p in svc_ports):
-                problems.append(f"{_name(ing)}: backend port {port} is not a port of Service/{svc_name} "
-                                f"{[p.get('port') for p in svc_ports]}")
+                problems.append(_("{object}: backend port {port} is not a port of Service/{service} {ports}").format(
+                    object=_name(ing), port=port, service=svc_name, ports=[p.get("port") for p in svc_ports]))
     return problems
 
 
@@ -221,29 +232,33 @@ replaced one by one and `kubectl rollout undo` of it is not what the pipeline un
     for doc in docs:
         kind, meta = doc.get("kind"), doc.get("metadata") or {}
         if kind in NOT_ROLLED_OUT:
-            problems.append(f"{_name(doc)}: the pipeline rolls out and undoes Deployments only, and a {kind}: "
-                            f"{NOT_ROLLED_OUT[kind]}")
+            problems.append(_("{object}: the pipeline rolls out and undoes Deployments only, and a {kind}: "
+                              "{reason}").format(object=_name(doc), kind=kind, reason=_(NOT_ROLLED_OUT[kind])))
         elif kind == "Namespace":
             if meta.get("name") != namespace:
-                problems.append(f"{_name(doc)}: k8s/ may only describe the namespace it is deployed to "
-                                f"({namespace}), not create or change another")
+                problems.append(_("{object}: k8s/ may only describe the namespace it is deployed to "
+                                  "({namespace}), not create or change another").format(
+                    object=_name(doc), namespace=namespace))
             policy = sorted(k for k in meta.get("labels") or {} if k.startswith("pod-security.kubernetes.io/"))
             if policy:
-                problems.append(f"{_name(doc)}: sets {', '.join(policy)}: a repository does not choose its own "
-                                "Pod Security level (the lab enforces baseline)")
+                problems.append(_("{object}: sets {labels}: a repository does not choose its own "
+                                  "Pod Security level (the lab enforces baseline)").format(
+                    object=_name(doc), labels=", ".join(policy)))
         elif kind in CLUSTER_SCOPED:
-            problems.append(f"{_name(doc)}: a {kind} is cluster-wide: a repository's k8s/ may only hold "
-                            f"objects of its own namespace ({namespace})")
+            problems.append(_("{object}: a {kind} is cluster-wide: a repository's k8s/ may only hold "
+                              "objects of its own namespace ({namespace})").format(
+                object=_name(doc), kind=kind, namespace=namespace))
         elif meta.get("namespace") and meta["namespace"] != namespace:
-            problems.append(f"{_name(doc)}: metadata.namespace is {meta['namespace']!r}, but the pipeline deploys "
-                            f"to {namespace!r}: remove the line, or deploy with --namespace {meta['namespace']}")
+            problems.append(_("{object}: metadata.namespace is {written}, but the pipeline deploys "
+                              "to {namespace}: remove the line, or deploy with --namespace {name}").format(
+                object=_name(doc), written=repr(meta["namespace"]), namespace=repr(namespace), name=meta["namespace"]))
     if not any(d.get("kind") == "Deployment" for d in docs):
-        problems.append("k8s/ holds no Deployment: there is nothing to roll out")
+        problems.append(_("k8s/ holds no Deployment: there is nothing to roll out"))
     if not any(d.get("kind") == "Ingress" for d in docs):
-        problems.append("k8s/ holds no Ingress: the pipeline ends with the app's URL, and an Ingress gives it")
+        problems.append(_("k8s/ holds no Ingress: the pipeline ends with the app's URL, and an Ingress gives it"))
     elif not any(r.get("host") for d in docs if d.get("kind") == "Ingress"
                  for r in (d.get("spec") or {}).get("rules") or []):
-        problems.append("the Ingress in k8s/ has no host (spec.rules[].host): the URL is http://HOST/")
+        problems.append(_("the Ingress in k8s/ has no host (spec.rules[].host): the URL is http://HOST/"))
     return problems
 
 
@@ -262,8 +277,9 @@ def host_conflicts(docs: list[dict], namespace: str, *, context: str | None = No
             continue
         for rule in (ing.get("spec") or {}).get("rules") or []:
             if rule.get("host") in wanted:
-                problems.append(f"{wanted[rule['host']]}: host {rule['host']} is already served by ingress/"
-                                f"{meta['name']} in namespace {meta['namespace']}")
+                problems.append(_("{object}: host {host} is already served by ingress/{ingress} in namespace "
+                                  "{namespace}").format(object=wanted[rule["host"]], host=rule["host"],
+                                                        ingress=meta["name"], namespace=meta["namespace"]))
     return problems
 
 
@@ -280,7 +296,8 @@ def dry_run(docs: list[dict], namespace: str | None = None, *, context: str | No
         try:
             res = dyn.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
         except Exception:  # noqa: BLE001 - unknown kind or group
-            problems.append(f"{_name(doc)}: the cluster knows no {doc['kind']} in {doc['apiVersion']}")
+            problems.append(_("{object}: the cluster knows no {kind} in {api_version}").format(
+                object=_name(doc), kind=doc["kind"], api_version=doc["apiVersion"]))
             continue
         ns = ((doc.get("metadata") or {}).get("namespace") or namespace or "default") if res.namespaced else None
         try:
@@ -310,7 +327,8 @@ def _pod_security(doc: dict, namespace: str, context: str | None) -> list[str]:
     except Exception as err:  # noqa: BLE001 - ApiException carries the server's message
         message = _message(err)
         if "PodSecurity" in message:
-            return [f"{_name(doc)}: its pods are refused by Pod Security in namespace {namespace}: {message}"]
+            return [_("{object}: its pods are refused by Pod Security in namespace {namespace}: {message}").format(
+                object=_name(doc), namespace=namespace, message=message)]
     return []
 
 
@@ -332,19 +350,20 @@ def validate(docs: list[dict], expected_image: str | None = None, *, namespace: 
         problems = dry_run(docs, namespace, context=context)
         problems += host_conflicts(docs, namespace or "default", context=context)
     if problems:
-        raise ManifestInvalid(f"the manifests are not valid ({len(problems)} problem(s))", problems,
-                              hint=problems_hint(problems))
+        raise ManifestInvalid(_("the manifests are not valid ({count} problem(s))").format(count=len(problems)),
+                              problems, hint=problems_hint(problems))
 
 
 def problems_hint(problems: list[str]) -> str:
     """The fix for the first kind of problem listed."""
     text = "\n".join(problems)
     if "🔥" in text:
-        return "each manifest must name the exact image just pushed (the 🔥 rule)"
+        return _("each manifest must name the exact image just pushed (the 🔥 rule)")
     if "PodSecurity" in text:
-        return ("privileged containers, hostPath volumes, host network/PID/IPC and hostPorts give a pod root on "
-                "the host, and this namespace refuses them (Pod Security `baseline`): remove them from k8s/")
-    if "already served by" in text:
-        return ("give the Ingress its own host (e.g. NAME-you.localhost), or delete the other one: "
-                "`kubectl delete ingress NAME -n NAMESPACE`")
-    return "fix each problem listed; `labctl validate k8s/` checks again"
+        return _("privileged containers, hostPath volumes, host network/PID/IPC and hostPorts give a pod root on "
+                 "the host, and this namespace refuses them (Pod Security `baseline`): remove them from k8s/")
+    # host_conflicts' problem, in any language: only it names another Ingress as ``ingress/NAME``.
+    if "already served by" in text or " ingress/" in text:
+        return _("give the Ingress its own host (e.g. NAME-you.localhost), or delete the other one: "
+                 "`kubectl delete ingress NAME -n NAMESPACE`")
+    return _("fix each problem listed; `labctl validate k8s/` checks again")
