@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # kubelab's two commands:
 #   ./lab.sh start   set up (Python env, Docker check, kind/kubectl, cluster) and open JupyterLab
+#                    (--lang ko: the Korean edition; 한국어판은 ./lab.sh start --lang ko)
 #   ./lab.sh test    set up the same way, then run every test (unit, integration, nbval)
 # Offline (no container registry reachable, or KUBELAB_OFFLINE=1) the cluster's
 # images come from the offline kit, which this script builds first (cached).
@@ -51,17 +52,21 @@ ensure_kernel() {
 }
 
 ensure_browser() {
-  # The browser tests drive JupyterLab in Debian's Chromium (tests/browser).
-  if command -v chromium >/dev/null; then return; fi
+  # The browser tests drive JupyterLab in Debian's Chromium (tests/browser), Korean
+  # lessons too: without a CJK font Chromium draws Hangul as empty boxes.
+  local missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  fc-list :lang=ko 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk)
+  [ ${#missing[@]} = 0 ] && return
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    say "… installing Chromium for the browser tests (apt-get install chromium)"
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
-      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } \
-      || die "could not install chromium" "install it yourself (apt-get install chromium), or skip: ./lab.sh test --ignore=tests/browser"
-    say "✓ $(chromium --version 2>/dev/null | head -1)"
+    say "… installing ${missing[*]} for the browser tests (apt-get install)"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null \
+      || { apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}" >/dev/null; } \
+      || die "could not install ${missing[*]}" "install them yourself (apt-get install ${missing[*]}), or skip: ./lab.sh test --ignore=tests/browser"
+    say "✓ $(chromium --version 2>/dev/null | head -1), CJK font: $(fc-list :lang=ko family | head -1)"
   else
-    die "chromium is not installed (the browser tests need it)" \
-        "sudo apt-get install chromium, or skip them: ./lab.sh test --ignore=tests/browser"
+    die "${missing[*]} not installed (the browser tests need them)" \
+        "sudo apt-get install ${missing[*]}, or skip them: ./lab.sh test --ignore=tests/browser"
   fi
 }
 
@@ -97,6 +102,19 @@ ensure_cluster() {
 case "${1:-}" in
   start)
     shift
+    # --lang ko (or KUBELAB_LANG=ko, or a Korean locale): the Korean lessons open, and
+    # labctl and the notebooks' helpers speak Korean (the kernels inherit KUBELAB_LANG).
+    jupyter_args=()
+    while [ $# -gt 0 ]; do
+      case "$1" in
+        --lang) [ $# -ge 2 ] || die "--lang needs a value" "./lab.sh start --lang ko (or en)"
+                export KUBELAB_LANG=$2; shift 2 ;;
+        --lang=*) export KUBELAB_LANG=${1#--lang=}; shift ;;
+        *) jupyter_args+=("$1"); shift ;;
+      esac
+    done
+    case "${KUBELAB_LANG:-}" in ''|ko*|en*) ;; *) die "no edition in language '$KUBELAB_LANG'" "use --lang ko or --lang en" ;; esac
+    set -- ${jupyter_args[@]+"${jupyter_args[@]}"}
     ensure_docker; ensure_python; ensure_cluster
     export KUBELAB_VENV=$venv
     exec bash tools/start-jupyter.sh "$@" ;;
@@ -105,5 +123,5 @@ case "${1:-}" in
     ensure_docker; ensure_python; ensure_browser; ensure_cluster
     exec "$venv/bin/pytest" "$@" ;;
   *)
-    say "usage: ./lab.sh start [jupyter lab options] | ./lab.sh test [pytest args]"; exit 2 ;;
+    say "usage: ./lab.sh start [--lang ko|en] [jupyter lab options] | ./lab.sh test [pytest args]"; exit 2 ;;
 esac

@@ -57,6 +57,10 @@ def sources() -> list[Source]:
     return out
 
 
+def _rel(path: Path) -> Path:
+    return path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+
+
 def _read(path: Path) -> dict:
     return json.loads(path.read_text())
 
@@ -90,8 +94,8 @@ _Dumper.add_representer(str, _str)
 
 def save_pair(src: Source, entries: list[dict]) -> None:
     head = (
-        f"# Korean for {src.notebooks[0].relative_to(ROOT)}"
-        + (f" (and {src.notebooks[1].relative_to(ROOT)})" if len(src.notebooks) > 1 else "")
+        f"# Korean for {_rel(src.notebooks[0])}"
+        + (f" (and {_rel(src.notebooks[1])})" if len(src.notebooks) > 1 else "")
         + ": each prose cell's English (en) and Korean (ko), by cell id.\n"
         "# python -m helpers.edition build writes the .ko.ipynb notebooks from it.\n"
     )
@@ -112,14 +116,14 @@ def sync(src: Source) -> list[str]:
         entry = old.get(cell["id"])
         if entry is None:
             entries.append({"id": cell["id"], "en": en, "ko": ""})
-            said.append(f"{src.pair.relative_to(ROOT)}: new cell {cell['id']}")
+            said.append(f"{_rel(src.pair)}: new cell {cell['id']}")
         elif entry["en"] != en:
             entries.append({**entry, "en": en, "was": entry.get("was", entry["en"]), "review": True})
-            said.append(f"{src.pair.relative_to(ROOT)}: cell {cell['id']} changed, marked for review")
+            said.append(f"{_rel(src.pair)}: cell {cell['id']} changed, marked for review")
         else:
             entries.append(entry)
     gone = set(old) - {c["id"] for c in prose(nb)}
-    said += [f"{src.pair.relative_to(ROOT)}: cell {i} is gone, dropped" for i in sorted(gone)]
+    said += [f"{_rel(src.pair)}: cell {i} is gone, dropped" for i in sorted(gone)]
     if said or not src.pair.is_file():
         save_pair(src, entries)
     return said
@@ -127,7 +131,7 @@ def sync(src: Source) -> list[str]:
 
 def problems(src: Source) -> list[str]:
     """Why this source's Korean is incomplete or stale; empty when it is neither."""
-    name = src.pair.relative_to(ROOT)
+    name = _rel(src.pair)
     if not src.pair.is_file():
         return [f"{name}: missing (python -m helpers.edition sync writes it)"]
     pairs = load_pair(src.pair)
@@ -135,7 +139,7 @@ def problems(src: Source) -> list[str]:
     for nb_path in src.notebooks:
         for cell in prose(_read(nb_path)):
             entry = pairs.get(cell.get("id", ""))
-            where = f"{name}, cell {cell.get('id')} of {nb_path.relative_to(ROOT)}"
+            where = f"{name}, cell {cell.get('id')} of {_rel(nb_path)}"
             if entry is None:
                 out.append(f"{where}: no Korean (python -m helpers.edition sync adds it)")
             elif entry.get("review"):
@@ -200,7 +204,7 @@ def main(argv: list[str]) -> int:
                 skipped += 1
                 continue
             for path in build(src):
-                print(path.relative_to(ROOT))
+                print(_rel(path))
         if skipped:
             print(f"ERROR: {skipped} paired files lack current Korean: their notebooks were not written",
                   file=sys.stderr)

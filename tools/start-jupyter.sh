@@ -6,6 +6,9 @@
 # - server root: the repository, so notebooks/ and labs/ (with the instructor notebooks) all open;
 # - first start: lesson 00 with a terminal beside it (jupyter/workspace.json, imported
 #   only when the learner has no default workspace yet: a later start keeps their layout);
+# - the edition: Korean (00-setup-and-doctor.ko.ipynb) when KUBELAB_LANG=ko or the locale
+#   is Korean (helpers/i18n.py decides); a later start in Korean whose layout holds no
+#   Korean lesson opens lesson 00 in Korean beside it;
 # - no pop-up to dismiss (jupyter/overrides.json answers JupyterLab's news question);
 # - the terminal is `bash --rcfile jupyter/bashrc -i`: kind, kubectl, docker and the
 #   venv stay on PATH (a login shell would read /etc/profile, which resets PATH);
@@ -30,7 +33,10 @@ case ":$PATH:" in *":$venv/bin:"*) ;; *) PATH="$venv/bin:$PATH" ;; esac
 # - setting overrides live in its application settings folder, LabApp.app_settings_dir
 #   (<sys.prefix>/share/jupyter/lab/settings/overrides.json); copied when they differ;
 # - the default workspace (what /lab shows) is ours only when the learner has none yet.
-first_start=$("$venv/bin/python" - jupyter/overrides.json <<'PY'
+lang=$("$venv/bin/python" -c 'from helpers.i18n import language; print(language())')
+lesson00=notebooks/00-setup-and-doctor.ipynb
+[ "$lang" = ko ] && lesson00=notebooks/00-setup-and-doctor.ko.ipynb
+read -r first_start has_korean < <("$venv/bin/python" - jupyter/overrides.json <<'PY'
 import filecmp, shutil, sys
 from pathlib import Path
 from jupyterlab.commands import get_app_dir, get_workspaces_dir
@@ -42,15 +48,23 @@ try:
         shutil.copyfile(ours, settings / "overrides.json")
 except OSError as err:  # e.g. a venv this user may not write to: JupyterLab still opens
     print(f"(JupyterLab's settings overrides not installed: {err}; it may ask about news)", file=sys.stderr)
-print("no" if (Path(get_workspaces_dir()) / f"{slugify('default')}.jupyterlab-workspace").exists() else "yes")
+workspace = Path(get_workspaces_dir()) / f"{slugify('default')}.jupyterlab-workspace"
+print("no" if workspace.exists() else "yes", "yes" if workspace.exists() and ".ko.ipynb" in workspace.read_text() else "no")
 PY
 )
+url_args=()
 if [ "$first_start" = yes ]; then
-  if "$jupyter" lab workspaces import jupyter/workspace.json >/dev/null 2>&1; then
-    say "… first start: JupyterLab opens lesson 00 with a terminal beside it"
+  workspace=$(mktemp --suffix=.json 2>/dev/null || mktemp)
+  sed "s#notebooks/00-setup-and-doctor.ipynb#$lesson00#g" jupyter/workspace.json > "$workspace"
+  if "$jupyter" lab workspaces import "$workspace" >/dev/null 2>&1; then
+    say "… first start: JupyterLab opens lesson 00 ($lesson00) with a terminal beside it"
   else
     say "(could not import jupyter/workspace.json: JupyterLab opens with its launcher)"
   fi
+  rm -f "$workspace"
+elif [ "$lang" = ko ] && [ "$has_korean" = no ]; then
+  url_args+=("--ServerApp.default_url=/lab/tree/$lesson00")
+  say "… 한국어판: $lesson00 opens beside your layout"
 fi
 
 contexts=$(kubectl config get-contexts -o name 2>/dev/null || true)
@@ -71,4 +85,4 @@ fi
 # jupyter/bashrc after the learner's own ~/.bashrc, and the context is selected there too.
 export KUBELAB_PATH=$PATH KUBELAB_CONTEXT=$context
 shell="$(command -v bash) --rcfile $(printf '%q' "$repo/jupyter/bashrc") -i"
-exec "$jupyter" lab --ServerApp.root_dir="$repo" "--ServerApp.terminado_settings=shell_command=$shell" ${args[@]+"${args[@]}"} "$@"
+exec "$jupyter" lab --ServerApp.root_dir="$repo" "--ServerApp.terminado_settings=shell_command=$shell" ${args[@]+"${args[@]}"} ${url_args[@]+"${url_args[@]}"} "$@"
