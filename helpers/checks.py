@@ -22,6 +22,7 @@ from docker.utils import parse_bytes
 from . import config, images, kube, manifests, registry
 from .docker_client import client
 from .errors import LabError
+from .i18n import N_, _
 
 
 @dataclass
@@ -32,25 +33,28 @@ class CheckResult:
     ok: bool
     seen: str = ""
     fix: str = ""
-    ok_word: str = "PASS"
+    ok_word: str = N_("PASS")
     pending: bool = False  # a failure that may pass on its own in seconds ("so far", "yet")
 
     def __str__(self) -> str:
-        text = f"[{self.ok_word if self.ok else 'FAIL'}] {self.name}"
+        text = f"[{self._word()}] {self.name}"
         if self.seen:
             text += f": {self.seen}"
         if not self.ok and self.fix:
-            text += f"\n       fix: {self.fix}"
+            text += "\n       " + _("fix: {fix}").format(fix=self.fix)
         return text
+
+    def _word(self) -> str:
+        return _(self.ok_word) if self.ok else _("FAIL")
 
     # The text a notebook saves and a terminal prints: the same line as str().
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
         color = "#1a7f37" if self.ok else "#cf222e"
-        fix = f"<br><b>fix:</b> {html.escape(self.fix)}" if not self.ok and self.fix else ""
+        fix = f"<br><b>{_('fix:')}</b> {html.escape(self.fix)}" if not self.ok and self.fix else ""
         return (f'<div style="border-left:4px solid {color};padding:2px 8px;margin:2px 0">'
-                f'<b style="color:{color}">{self.ok_word if self.ok else "FAIL"}</b> {html.escape(self.name)}: '
+                f'<b style="color:{color}">{self._word()}</b> {html.escape(self.name)}: '
                 f"{html.escape(self.seen)}{fix}</div>")
 
 
@@ -107,37 +111,41 @@ def deployment_serves(name: str, namespace: str) -> CheckResult:
     dep = kube.get("deployment", name, namespace)
     title = f"deployment/{name} is Ready"
     if dep is None:
-        return CheckResult(title, False, "it does not exist", f"apply its file: kube.apply('{name}.yaml', '{namespace}')")
+        return CheckResult(title, False, _("it does not exist"), f"apply its file: kube.apply('{name}.yaml', '{namespace}')")
     want = dep["spec"].get("replicas", 1)
     selector = kube.label_selector(dep["spec"]["selector"]["matchLabels"])
     pods = kube.get("pod", namespace=namespace, selector=selector)
     st = _container_state(pods)
     if st["ready"] >= want and st["pods"] == want:
-        return CheckResult(title, True, f"{st['ready']}/{want} pods Ready")
+        return CheckResult(title, True, _("{ready}/{want} pods Ready").format(ready=st["ready"], want=want))
     image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
     if st["waiting"] & PULL_FAILURES:
-        return CheckResult(title, False, f"ImagePullBackOff for {image}", _pull_fix(image))
+        return CheckResult(title, False, _("ImagePullBackOff for {image}").format(image=image), _pull_fix(image))
     if "CreateContainerConfigError" in st["waiting"]:
-        message = st["messages"][0] if st["messages"] else "no message"
-        return CheckResult(title, False, f"0/{want} pods Ready: CreateContainerConfigError ({message})")
+        message = st["messages"][0] if st["messages"] else _("no message")
+        return CheckResult(title, False, _("0/{want} pods Ready: CreateContainerConfigError ({message})")
+                           .format(want=want, message=message))
     if "OOMKilled" in st["terminated"]:
         limit = ((dep["spec"]["template"]["spec"]["containers"][0].get("resources") or {}).get("limits") or {})
-        return CheckResult(title, False, f"{st['ready']}/{want} pods Ready: the container was killed, last state "
-                           f"OOMKilled, exit 137 (memory limit {limit.get('memory', 'none')})")
+        return CheckResult(title, False, _("{ready}/{want} pods Ready: the container was killed, last state "
+                                           "OOMKilled, exit 137 (memory limit {limit})")
+                           .format(ready=st["ready"], want=want, limit=limit.get("memory", _("none"))))
     if "CrashLoopBackOff" in st["waiting"] or st["restarts"]:
         last = _crash_log(pods[0]["metadata"]["name"], namespace)
         if not last:
-            return CheckResult(title, False, "the container keeps exiting; its log is not readable yet", pending=True)
-        return CheckResult(title, False, f"the container keeps exiting; last log: {last[-1]}",
+            return CheckResult(title, False, _("the container keeps exiting; its log is not readable yet"),
+                               pending=True)
+        return CheckResult(title, False, _("the container keeps exiting; last log: {line}").format(line=last[-1]),
                            "read `kubectl logs` and fix the command or the app it runs")
     probe_events = [e for e in kube.events(namespace, name) if "Readiness probe failed" in e]
     if probe_events:
         message = _probe_reason(probe_events[-1].split("Readiness probe failed:", 1)[1].strip())
         probe = dep["spec"]["template"]["spec"]["containers"][0].get("readinessProbe", {}).get("httpGet", {})
-        return CheckResult(title, False, f"running but not Ready: readiness probe on port {probe.get('port')} "
-                           f"failed ({message})",
+        return CheckResult(title, False, _("running but not Ready: readiness probe on port {port} failed ({reason})")
+                           .format(port=probe.get("port"), reason=message),
                            "point the readiness probe at the port and path the app serves (8080, /healthz)")
-    return CheckResult(title, False, f"{st['ready']}/{want} pods Ready so far", "wait a few seconds and check again",
+    return CheckResult(title, False, _("{ready}/{want} pods Ready so far").format(ready=st["ready"], want=want),
+                       "wait a few seconds and check again",
                        pending=True)
 
 
@@ -171,7 +179,7 @@ def _probe_reason(message: str) -> str:
 
 
 def _pull_fix(image: str) -> str:
-    repo, _, tag = image.rpartition(":")
+    repo, _sep, tag = image.rpartition(":")
     if tag == "latest" or ":" not in image.rsplit("/", 1)[-1]:
         return (f"{image} uses `latest`, which is never pushed or deployed here: put the exact pushed "
                 "path and tag in the manifest (the 🔥 rule)")
@@ -193,7 +201,7 @@ def service_answers(name: str, namespace: str, client: str = "client") -> CheckR
     title = f"service/{name} answers"
     svc = kube.get("service", name, namespace)
     if svc is None:
-        return CheckResult(title, False, "it does not exist", "apply the Service")
+        return CheckResult(title, False, _("it does not exist"), "apply the Service")
     script = (f"import urllib.request\ntry:\n print(urllib.request.urlopen('http://{name}/api', timeout=3).status)\n"
               "except Exception as e:\n print(type(e).__name__)")
     answer = kube.exec_(client, ["/bin/python", "-c", script], namespace).strip()
@@ -204,8 +212,9 @@ def service_answers(name: str, namespace: str, client: str = "client") -> CheckR
     if not selected:
         labelled = sorted({f"{k}={v}" for p in kube.pods(namespace) for k, v in (p.metadata.labels or {}).items()
                            if k == "app"})
-        return CheckResult(title, False, f"no answer: its selector {selector} matches no pod "
-                           f"(pods here are labelled {', '.join(labelled) or 'nothing'})",
+        return CheckResult(title, False, _("no answer: its selector {selector} matches no pod "
+                                           "(pods here are labelled {labels})")
+                           .format(selector=selector, labels=", ".join(labelled) or _("nothing")),
                            "make spec.selector equal the labels of the pods it should send to")
     ports: dict = {}
     for pod in selected:
@@ -214,10 +223,11 @@ def service_answers(name: str, namespace: str, client: str = "client") -> CheckR
                 ports[p.name] = p.container_port
     target = svc["spec"]["ports"][0].get("targetPort")
     if target not in ports.values() and target not in ports:
-        return CheckResult(title, False, f"no answer: the Service sends to targetPort {target}, "
-                           f"the pods listen on {sorted(set(ports.values()))}",
+        return CheckResult(title, False, _("no answer: the Service sends to targetPort {target}, "
+                                           "the pods listen on {ports}")
+                           .format(target=target, ports=sorted(set(ports.values()))),
                            "set targetPort to the container's port (or its name, http)")
-    return CheckResult(title, False, "no answer", "check the Service selector against the pod labels")
+    return CheckResult(title, False, _("no answer"), "check the Service selector against the pod labels")
 
 
 def hpa_measures(name: str, namespace: str) -> CheckResult:
@@ -228,28 +238,28 @@ def hpa_measures(name: str, namespace: str) -> CheckResult:
     title = f"hpa/{name} measures CPU"
     hpa = kube.get("horizontalpodautoscaler", name, namespace)
     if hpa is None:
-        return CheckResult(title, False, "it does not exist", "apply its file: labs.apply('autoscale', 'hpa'), "
+        return CheckResult(title, False, _("it does not exist"), "apply its file: labs.apply('autoscale', 'hpa'), "
                            "or start over with `labctl reset autoscale`")
     status = hpa.get("status", {})
     cpu = kube.hpa_cpu(hpa)
     if cpu is not None:
-        return CheckResult(title, True, f"CPU at {cpu}% of the request")
+        return CheckResult(title, True, _("CPU at {cpu}% of the request").format(cpu=cpu))
     messages = [c.get("message", "") for c in status.get("conditions") or [] if c.get("status") == "False"]
     text = " ".join(messages)  # conditions, not events: events keep a fixed cause for an hour
     if "missing request for cpu" in text:
-        return CheckResult(title, False, "TARGETS <unknown>: condition ScalingActive is False "
-                           "(FailedGetResourceMetric): no CPU percentage for its pods",
+        return CheckResult(title, False, _("TARGETS <unknown>: condition ScalingActive is False "
+                                           "(FailedGetResourceMetric): no CPU percentage for its pods"),
                            "add resources.requests.cpu (for example 50m) to the Deployment's container")
     if "no metrics returned" in text:
-        return CheckResult(title, False, "no measurement of its pods yet (metrics-server scrapes every 15 s)",
+        return CheckResult(title, False, _("no measurement of its pods yet (metrics-server scrapes every 15 s)"),
                            "wait half a minute and check again", pending=True)
     if "unable to fetch metrics" in text or "could not find the requested resource" in text:
-        return CheckResult(title, False, "the metrics API does not answer (metrics-server)",
+        return CheckResult(title, False, _("the metrics API does not answer (metrics-server)"),
                            "`kubectl top pods` should work: run `labctl up` to (re)install metrics-server")
     if "the HPA controller was unable to get the target's current scale" in text or "not found" in text:
-        return CheckResult(title, False, "its scaleTargetRef names no existing Deployment",
+        return CheckResult(title, False, _("its scaleTargetRef names no existing Deployment"),
                            "point scaleTargetRef at the Deployment's kind and name")
-    return CheckResult(title, False, "no measurement yet (metrics-server scrapes every 15 s)",
+    return CheckResult(title, False, _("no measurement yet (metrics-server scrapes every 15 s)"),
                        "wait half a minute and check again", pending=True)
 
 
@@ -258,11 +268,12 @@ def hpa_can_scale(name: str, namespace: str, at_least: int = 3) -> CheckResult:
     title = f"hpa/{name} may grow to {at_least} pods or more"
     hpa = kube.get("horizontalpodautoscaler", name, namespace)
     if hpa is None:
-        return CheckResult(title, False, "it does not exist", "apply its file: labs.apply('autoscale', 'hpa')")
+        return CheckResult(title, False, _("it does not exist"), "apply its file: labs.apply('autoscale', 'hpa')")
     lo, hi = hpa["spec"].get("minReplicas", 1), hpa["spec"]["maxReplicas"]
     if hi >= at_least and hi > lo:
-        return CheckResult(title, True, f"{lo} to {hi} replicas")
-    return CheckResult(title, False, f"minReplicas {lo}, maxReplicas {hi}: it can never add a pod at a peak",
+        return CheckResult(title, True, _("{min} to {max} replicas").format(min=lo, max=hi))
+    return CheckResult(title, False, _("minReplicas {min}, maxReplicas {max}: it can never add a pod at a peak")
+                       .format(min=lo, max=hi),
                        f"set maxReplicas to {at_least} or more")
 
 
@@ -279,7 +290,7 @@ def answers_match(path: Path) -> CheckResult:
     try:
         answers = yaml.safe_load(Path(path).read_text()) or {}
     except (OSError, yaml.YAMLError) as err:
-        return CheckResult(title, False, f"cannot read it: {str(err).splitlines()[0]}",
+        return CheckResult(title, False, _("cannot read it: {error}").format(error=str(err).splitlines()[0]),
                            "keep it valid YAML: `key: value` lines, as in the starting file")
     truth = {"kubernetes_version": cluster.k8s_version(), "nodes": len(kube.core().list_node().items),
              "registry": config.REGISTRY_HOST}
@@ -289,11 +300,12 @@ def answers_match(path: Path) -> CheckResult:
     for key, real in truth.items():
         given = str(answers.get(key, "")).strip()
         if given.lstrip("v") != str(real).lstrip("v"):
-            wrong.append((key, given or "(empty)", how[key]))
+            wrong.append((key, given or _("(empty)"), how[key]))
     if not wrong:
         return CheckResult(title, True, ", ".join(f"{k}={v}" for k, v in truth.items()))
-    return CheckResult(title, False, "; ".join(f"{k} is {g}, which is not what runs here" for k, g, _ in wrong),
-                       "find it out with " + ", ".join(h for _, _, h in wrong))
+    return CheckResult(title, False, "; ".join(_("{key} is {given}, which is not what runs here").format(key=k, given=g)
+                                               for k, g, _h in wrong),
+                       "find it out with " + ", ".join(h for _k, _g, h in wrong))
 
 
 def namespace_labelled(name: str, key: str) -> CheckResult:
@@ -301,12 +313,13 @@ def namespace_labelled(name: str, key: str) -> CheckResult:
     title = f"namespace {name} exists with label {key}"
     ns = kube.get("namespace", name, None)
     if ns is None:
-        return CheckResult(title, False, "it does not exist",
+        return CheckResult(title, False, _("it does not exist"),
                            f"apply your namespace file (labs.apply(...)), or `kubectl create namespace {name}`")
     labels = ns["metadata"].get("labels") or {}
     if not labels.get(key):
         shown = {k: v for k, v in labels.items() if not k.startswith("kubernetes.io/")}
-        return CheckResult(title, False, f"it has no {key} label (labels: {shown or 'none of yours'})",
+        return CheckResult(title, False, _("it has no {key} label (labels: {labels})")
+                           .format(key=key, labels=shown or _("none of yours")),
                            f"add metadata.labels.{key}: <your name> and apply again")
     return CheckResult(title, True, f"{key}={labels[key]}")
 
@@ -330,28 +343,33 @@ def container_serves(name: str, host_port: int, app_port: int = 8080) -> CheckRe
     title = f"container {name} answers on http://localhost:{host_port}/"
     c = _container(name)
     if c is None:
-        return CheckResult(title, False, "there is no such container",
+        return CheckResult(title, False, _("there is no such container"),
                            f"start it: docker run -d --name {name} -p {host_port}:{app_port} IMAGE")
     if c.status != "running":
         last = c.logs(tail=2).decode(errors="replace").strip().splitlines()
-        return CheckResult(title, False, f"it is {c.status} (exit {c.attrs['State'].get('ExitCode')}); "
-                           f"last log: {last[-1] if last else '(none)'}", "read `docker logs` and start it again")
+        return CheckResult(title, False, _("it is {status} (exit {code}); last log: {line}")
+                           .format(status=c.status, code=c.attrs["State"].get("ExitCode"),
+                                   line=last[-1] if last else _("(none)")),
+                           "read `docker logs` and start it again")
     published = {}
     for cport, binds in (c.attrs["NetworkSettings"].get("Ports") or {}).items():
         for b in binds or []:
             published[int(b["HostPort"])] = int(cport.split("/")[0])
     if host_port not in published:
-        shown = ", ".join(f"{h}->{cp}" for h, cp in published.items()) or "nothing"
-        return CheckResult(title, False, f"host port {host_port} is not published (published: {shown})",
+        shown = ", ".join(f"{h}->{cp}" for h, cp in published.items()) or _("nothing")
+        return CheckResult(title, False, _("host port {host_port} is not published (published: {published})")
+                           .format(host_port=host_port, published=shown),
                            f"recreate it with -p {host_port}:{app_port} (ports={{'{app_port}/tcp': {host_port}}})")
     if published[host_port] != app_port:
-        return CheckResult(title, False, f"host port {host_port} goes to container port {published[host_port]}, "
-                           f"but the app listens on {app_port}",
+        return CheckResult(title, False, _("host port {host_port} goes to container port {container_port}, "
+                                           "but the app listens on {app_port}")
+                           .format(host_port=host_port, container_port=published[host_port], app_port=app_port),
                            f"recreate it with -p {host_port}:{app_port}: the right side is the app's port")
     try:
         resp = requests.get(f"http://127.0.0.1:{host_port}/", timeout=3)
     except requests.RequestException as err:
-        return CheckResult(title, False, f"no answer: {type(err).__name__}", "wait a second and check again",
+        return CheckResult(title, False, _("no answer: {error}").format(error=type(err).__name__),
+                           "wait a second and check again",
                            pending=True)
     body = resp.text.strip().split(" pod=")[0]  # the hostname part is the container id: it varies
     return CheckResult(title, resp.status_code == 200, f"HTTP {resp.status_code}: {body[:60]}",
@@ -364,14 +382,15 @@ def container_memory(name: str, limit: str = "64m") -> CheckResult:
     title = f"container {name} is limited to {limit} of memory"
     c = _container(name)
     if c is None:
-        return CheckResult(title, False, "there is no such container", f"start it with --memory {limit}")
+        return CheckResult(title, False, _("there is no such container"), f"start it with --memory {limit}")
     have = c.attrs["HostConfig"].get("Memory") or 0
     if have == want:
-        return CheckResult(title, True, f"limit {images.human(have)}")
+        return CheckResult(title, True, _("limit {limit}").format(limit=images.human(have)))
     if have == 0:
-        return CheckResult(title, False, "it has no limit: it may take all the machine's memory",
+        return CheckResult(title, False, _("it has no limit: it may take all the machine's memory"),
                            f"recreate it with --memory {limit} (memory='{limit}')")
-    return CheckResult(title, False, f"its limit is {images.human(have)}", f"recreate it with --memory {limit}")
+    return CheckResult(title, False, _("its limit is {limit}").format(limit=images.human(have)),
+                       f"recreate it with --memory {limit}")
 
 
 # --- lab images (after 02): the layer cache and the push ------------------------------------------
@@ -394,19 +413,20 @@ def build_caches(folder: Path, slow: str, changed: str = "app.py") -> CheckResul
             (work / changed).write_text((work / changed).read_text() + f"\n# an edit {uuid.uuid4().hex}\n")
             second = images.build(work, tag, echo=False)
     except LabError as err:
-        return CheckResult(title, False, f"the Dockerfile does not build: {err.what}", err.hint)
+        return CheckResult(title, False, _("the Dockerfile does not build: {error}").format(error=err.what), err.hint)
     lines = second.log
     for i, line in enumerate(lines):
         if line.startswith("Step ") and "RUN" in line and slow in line:
             cached = any("Using cache" in nxt for nxt in lines[i + 1:i + 3])
             if cached:
-                return CheckResult(title, True, f"second build {second.seconds:.1f}s, "
-                                   f"{second.cached_steps}/{second.steps} steps from the cache")
-            return CheckResult(title, False, f"after an edit of {changed} the slow step ran again "
-                               f"({second.cached_steps}/{second.steps} steps from the cache)",
+                return CheckResult(title, True, _("second build {seconds:.1f}s, {cached}/{steps} steps from the cache")
+                                   .format(seconds=second.seconds, cached=second.cached_steps, steps=second.steps))
+            return CheckResult(title, False, _("after an edit of {file} the slow step ran again "
+                                               "({cached}/{steps} steps from the cache)")
+                               .format(file=changed, cached=second.cached_steps, steps=second.steps),
                                "copy only what the slow step needs (requirements.txt) first, run it, "
                                f"then copy {changed}")
-    return CheckResult(title, False, f"no RUN step containing {slow!r} in the Dockerfile",
+    return CheckResult(title, False, _("no RUN step containing {slow!r} in the Dockerfile").format(slow=slow),
                        "keep the slow step (it stands for installing dependencies)")
 
 
@@ -416,15 +436,16 @@ def image_pushed(repository: str, tag: str) -> CheckResult:
     title = f"{image} is in the registry"
     tags = registry.tags(repository)
     if tag in tags:
-        return CheckResult(title, True, f"tags: {', '.join(tags)}")
+        return CheckResult(title, True, _("tags: {tags}").format(tags=", ".join(tags)))
     if images.exists(image):
-        return CheckResult(title, False, "it is built on this machine but was never pushed",
+        return CheckResult(title, False, _("it is built on this machine but was never pushed"),
                            f"docker push {image} (images.push)")
     if tags:
-        extra = " — `latest` is not a version: push the tag v1" if tags == ["latest"] else ""
-        return CheckResult(title, False, f"the repository holds other tags: {', '.join(tags)}{extra}",
+        seen = (_("the repository holds other tags: {tags} — `latest` is not a version: push the tag v1")
+                if tags == ["latest"] else _("the repository holds other tags: {tags}"))
+        return CheckResult(title, False, seen.format(tags=", ".join(tags)),
                            f"tag the image {image} and push it")
-    return CheckResult(title, False, "neither built under that name nor pushed",
+    return CheckResult(title, False, _("neither built under that name nor pushed"),
                        f"docker build -t {image} labs/work/images/app, then docker push {image}")
 
 
@@ -435,16 +456,16 @@ def pod_runs(name: str, namespace: str) -> CheckResult:
     title = f"pod/{name} runs"
     pod = kube.get("pod", name, namespace)
     if pod is None:
-        return CheckResult(title, False, "it does not exist", "apply its file")
+        return CheckResult(title, False, _("it does not exist"), "apply its file")
     st = _container_state([pod])
     if st["containers"] and st["ready"] == st["containers"]:
-        return CheckResult(title, True, f"Running on {pod['spec'].get('nodeName')}")
+        return CheckResult(title, True, _("Running on {node}").format(node=pod["spec"].get("nodeName")))
     image = pod["spec"]["containers"][0]["image"]
     if st["waiting"] & PULL_FAILURES:
-        return CheckResult(title, False, f"ImagePullBackOff for {image}", _pull_fix(image))
+        return CheckResult(title, False, _("ImagePullBackOff for {image}").format(image=image), _pull_fix(image))
     if "CrashLoopBackOff" in st["waiting"] or st["restarts"]:
-        return CheckResult(title, False, "the container keeps exiting", "read `kubectl logs` and fix the command")
-    return CheckResult(title, False, "not Ready so far", "wait a few seconds and check again", pending=True)
+        return CheckResult(title, False, _("the container keeps exiting"), "read `kubectl logs` and fix the command")
+    return CheckResult(title, False, _("not Ready so far"), "wait a few seconds and check again", pending=True)
 
 
 def pods_selected(selector: str, namespace: str, expect: str) -> CheckResult:
@@ -452,14 +473,15 @@ def pods_selected(selector: str, namespace: str, expect: str) -> CheckResult:
     title = f"`kubectl get pods -l {selector}` finds {expect}"
     found = [p.metadata.name for p in kube.pods(namespace, selector)]
     if expect in found:
-        return CheckResult(title, True, f"found: {', '.join(found)}")
+        return CheckResult(title, True, _("found: {pods}").format(pods=", ".join(found)))
     pod = kube.get("pod", expect, namespace)
     if pod is None:
-        return CheckResult(title, False, f"there is no pod {expect}", "apply its file")
+        return CheckResult(title, False, _("there is no pod {name}").format(name=expect), "apply its file")
     want = dict(part.split("=", 1) for part in selector.split(","))
     have = {k: v for k, v in (pod["metadata"].get("labels") or {}).items() if k not in config.labels("x")}
     missing = {k: v for k, v in want.items() if have.get(k) != v}
-    return CheckResult(title, False, f"its labels are {have or '{}'}; the selector also needs {missing}",
+    return CheckResult(title, False, _("its labels are {labels}; the selector also needs {missing}")
+                       .format(labels=have or "{}", missing=missing),
                        "add those labels under metadata.labels (keys and values are case-sensitive) and apply")
 
 
@@ -475,16 +497,16 @@ def image_rule(path: Path, pushed: str) -> CheckResult:
     # The placeholder is refused here: in this lab the file itself carries the path (🔥 the copy).
     named = [c.get("image", "") for d in docs for c in manifests.containers(d)]
     if manifests.IMAGE_PLACEHOLDER in named:
-        return CheckResult(title, False, f"its image is still the placeholder {manifests.IMAGE_PLACEHOLDER}: "
-                           "no path written yet")
+        return CheckResult(title, False, _("its image is still the placeholder {placeholder}: no path written yet")
+                           .format(placeholder=manifests.IMAGE_PLACEHOLDER))
     problems = [p for p in manifests.check_rules(docs, pushed) if p.startswith("🔥")]
     if problems and all(n.startswith(config.REGISTRY_HOST + "/") for n in named):
         wrong = next(n for n in named if n != pushed)
-        repo, _, tag = wrong.rpartition(":")
+        repo, _sep, tag = wrong.rpartition(":")
         held = registry.tags(repo.split("/", 1)[1]) if repo.startswith(config.REGISTRY_HOST + "/") else []
-        return CheckResult(title, False, f"its image is {wrong}: "
-                           + (f"tag {tag} is in the registry, but it is not the one just pushed" if tag in held
-                              else "the registry holds no such tag"))
+        seen = (_("its image is {image}: tag {tag} is in the registry, but it is not the one just pushed")
+                if tag in held else _("its image is {image}: the registry holds no such tag"))
+        return CheckResult(title, False, seen.format(image=wrong, tag=tag))
     if problems:
         return CheckResult(title, False, problems[0], f"write the exact pushed path: {pushed}")
     return CheckResult(title, True, pushed)
@@ -497,11 +519,11 @@ def ingress_answers(name: str, namespace: str) -> CheckResult:
     title = f"ingress/{name} answers"
     ing = kube.get("ingress", name, namespace, api_version="networking.k8s.io/v1")
     if ing is None:
-        return CheckResult(title, False, "it does not exist", "apply its file")
+        return CheckResult(title, False, _("it does not exist"), "apply its file")
     rule = (ing["spec"].get("rules") or [{}])[0]
     host = rule.get("host")
     if not host:
-        return CheckResult(title, False, "its rule has no host", "set rules[0].host, e.g. lab.localhost")
+        return CheckResult(title, False, _("its rule has no host"), "set rules[0].host, e.g. lab.localhost")
     url = f"http://{host}/"
     try:
         resp = get(url)
@@ -515,15 +537,17 @@ def ingress_answers(name: str, namespace: str) -> CheckResult:
     svc = kube.get("service", backend.get("name"), namespace) if backend.get("name") else None
     if svc is None:
         names = [s.metadata.name for s in kube.core().list_namespaced_service(namespace).items]
-        return CheckResult(title, False, f"{seen}: it sends to service {backend.get('name')!r}, which does not "
-                           f"exist (services here: {', '.join(names) or 'none'})",
+        return CheckResult(title, False, _("{seen}: it sends to service {service!r}, which does not exist "
+                                           "(services here: {services})")
+                           .format(seen=seen, service=backend.get("name"), services=", ".join(names) or _("none")),
                            "name an existing Service in backend.service.name")
     port = backend.get("port", {}).get("number")
     ports = [p["port"] for p in svc["spec"].get("ports") or []]
     if port not in ports:
-        return CheckResult(title, False, f"{seen}: it sends to port {port} of service {svc['metadata']['name']}, "
-                           f"which has {ports}", "use the Service's port (not the container's)")
-    return CheckResult(title, False, f"{seen}: the route exists; the Service has no Ready pods yet?",
+        return CheckResult(title, False, _("{seen}: it sends to port {port} of service {service}, which has {ports}")
+                           .format(seen=seen, port=port, service=svc["metadata"]["name"], ports=ports),
+                           "use the Service's port (not the container's)")
+    return CheckResult(title, False, _("{seen}: the route exists; the Service has no Ready pods yet?").format(seen=seen),
                        "check the Deployment first, then wait a few seconds", pending=True)
 
 
@@ -569,15 +593,16 @@ def red_stays_out(origin: Path, deployment: str, namespace: str) -> CheckResult:
 
     title = f"a push to main whose tests fail stays out of deployment/{deployment}"
     if not (Path(origin) / "HEAD").is_file():
-        return CheckResult(title, False, f"no repository at {origin}")
+        return CheckResult(title, False, _("no repository at {path}").format(path=origin))
     commits = _main_commits(Path(origin))
     live = cicd.live_image(deployment, namespace)
     if live is None:
-        return CheckResult(title, False, f"deployment/{deployment} does not exist")
+        return CheckResult(title, False, _("{object} does not exist").format(object=f"deployment/{deployment}"))
     name = Path(origin).name.removesuffix(".git")
     if len(commits) < 2:
         sha, subject = commits[0]
-        return CheckResult(title, False, f"main holds only the start commit {sha} {subject!r}: nothing pushed since")
+        return CheckResult(title, False, _("main holds only the start commit {sha} {subject!r}: nothing pushed since")
+                           .format(sha=sha, subject=subject))
     ran = _ran_images(deployment, namespace)
     red = []
     for sha, subject in commits[:-1][:10]:  # the start commit went live at reset
@@ -586,14 +611,18 @@ def red_stays_out(origin: Path, deployment: str, namespace: str) -> CheckResult:
             continue
         image = f"{config.REGISTRY_HOST}/{name}:{sha}"
         if image in ran or live == image:
-            return CheckResult(title, False, f"commit {sha} {subject!r} has failing tests ({stage.detail}), "
-                                             f"and deployment/{deployment} ran its image {image}")
+            return CheckResult(title, False, _("commit {sha} {subject!r} has failing tests ({detail}), "
+                                               "and deployment/{deployment} ran its image {image}")
+                               .format(sha=sha, subject=subject, detail=stage.detail, deployment=deployment,
+                                       image=image))
         red.append((sha, subject, stage.detail))
     if not red:
         pushed = ", ".join(f"{sha} {subject!r}" for sha, subject in commits[:-1][:3])
-        return CheckResult(title, False, f"every commit pushed to main since the start passes its tests ({pushed})")
+        return CheckResult(title, False, _("every commit pushed to main since the start passes its tests ({pushed})")
+                           .format(pushed=pushed))
     sha, subject, detail = red[0]
-    return CheckResult(title, True, f"commit {sha} {subject!r} went red ({detail}) and never ran; live: {live}")
+    return CheckResult(title, True, _("commit {sha} {subject!r} went red ({detail}) and never ran; live: {live}")
+                       .format(sha=sha, subject=subject, detail=detail, live=live))
 
 
 def green_goes_live(origin: Path, deployment: str, url: str, namespace: str) -> CheckResult:
@@ -605,36 +634,44 @@ def green_goes_live(origin: Path, deployment: str, url: str, namespace: str) -> 
 
     title = f"main's last commit is live at {url}"
     if not (Path(origin) / "HEAD").is_file():
-        return CheckResult(title, False, f"no repository at {origin}")
+        return CheckResult(title, False, _("no repository at {path}").format(path=origin))
     commits = _main_commits(Path(origin))
-    (sha, subject), (start, _) = commits[0], commits[-1]
+    (sha, subject), (start, _subject) = commits[0], commits[-1]
     if sha == start:
-        return CheckResult(title, False, f"main's last commit is the start commit {sha} {subject!r}: nothing new pushed")
+        return CheckResult(title, False, _("main's last commit is the start commit {sha} {subject!r}: nothing new pushed")
+                           .format(sha=sha, subject=subject))
     name = Path(origin).name.removesuffix(".git")
     want = f"{config.REGISTRY_HOST}/{name}:{sha}"
     dep = kube.get("deployment", deployment, namespace)
     if dep is None:
-        return CheckResult(title, False, f"deployment/{deployment} does not exist")
+        return CheckResult(title, False, _("{object} does not exist").format(object=f"deployment/{deployment}"))
     live = dep["spec"]["template"]["spec"]["containers"][0]["image"]
     if live != want:
-        return CheckResult(title, False, f"main's last commit is {sha} {subject!r}; deployment/{deployment} runs {live}")
+        return CheckResult(title, False, _("main's last commit is {sha} {subject!r}; deployment/{deployment} runs {live}")
+                           .format(sha=sha, subject=subject, deployment=deployment, live=live))
     status, wanted = dep.get("status") or {}, dep["spec"].get("replicas", 1)
     if (status.get("updatedReplicas") or 0) < wanted or (status.get("availableReplicas") or 0) < wanted \
             or (status.get("replicas") or 0) > wanted:
-        return CheckResult(title, False, f"{want} is rolling out: {status.get('updatedReplicas') or 0}/{wanted} "
-                                         f"pods updated, {status.get('availableReplicas') or 0} available", pending=True)
+        return CheckResult(title, False, _("{image} is rolling out: {updated}/{wanted} pods updated, {available} available")
+                           .format(image=want, updated=status.get("updatedReplicas") or 0, wanted=wanted,
+                                   available=status.get("availableReplicas") or 0), pending=True)
     version, first = (git(Path(origin), "show", f"{c}:VERSION").strip() for c in (sha, start))
     if version == first:
-        return CheckResult(title, False, f"{sha} {subject!r} runs, and its VERSION is still {version}, the start's")
+        return CheckResult(title, False, _("{sha} {subject!r} runs, and its VERSION is still {version}, the start's")
+                           .format(sha=sha, subject=subject, version=version))
     try:
         resp = get(url)
     except requests.RequestException as err:
-        return CheckResult(title, False, f"{url} does not answer: {type(err).__name__}", pending=True)
+        return CheckResult(title, False, _("{url} does not answer: {error}").format(url=url, error=type(err).__name__),
+                           pending=True)
     body = resp.text.strip()
     if resp.status_code != 200 or f"version={version}" not in body:
-        return CheckResult(title, False, f"{sha} {subject!r} runs; {url} answers HTTP {resp.status_code}: "
-                                         f"{body[:80]!r}, not version={version}")
-    return CheckResult(title, True, f"{sha} {subject!r} runs; {url} → {body[:80]}")
+        return CheckResult(title, False, _("{sha} {subject!r} runs; {url} answers HTTP {status}: {body!r}, "
+                                           "not version={version}")
+                           .format(sha=sha, subject=subject, url=url, status=resp.status_code, body=body[:80],
+                                   version=version))
+    return CheckResult(title, True, _("{sha} {subject!r} runs; {url} → {body}")
+                       .format(sha=sha, subject=subject, url=url, body=body[:80]))
 
 
 # --- lab services (after 08): one service calls another by DNS ------------------------------------
@@ -648,22 +685,23 @@ def upstream_reached(front: str, back: str, namespace: str, client_pod: str = "c
               ".decode())\nexcept Exception as e:\n print('ERROR', type(e).__name__, e)")
     out = (kube.exec_(client_pod, ["/bin/python", "-c", script], namespace).strip().splitlines() or ["ERROR  no reply"])[-1]
     if out.startswith("ERROR"):
-        return CheckResult(title, False, f"{front} itself does not answer ({out[6:60]})",
+        return CheckResult(title, False, _("{front} itself does not answer ({error})").format(front=front, error=out[6:60]),
                            f"fix service/{front} first (the check above)")
     upstream = json.loads(out).get("upstream") or {}
     if "error" not in upstream:
-        return CheckResult(title, True, f"{back} said: {upstream.get('message')}")
+        return CheckResult(title, True, _("{back} said: {message}").format(back=back, message=upstream.get("message")))
     error = upstream["error"]
     names = [s.metadata.name for s in kube.core().list_namespaced_service(namespace).items]
     if "Name or service not known" in error or "name resolution" in error:
-        return CheckResult(title, False, f"{front} asked {error.split(': ', 1)[0]} and DNS knows no such name "
-                           f"(services here: {', '.join(names)})",
+        return CheckResult(title, False, _("{front} asked {host} and DNS knows no such name (services here: {services})")
+                           .format(front=front, host=error.split(": ", 1)[0], services=", ".join(names)),
                            f"a Service's name is its DNS name: name the Service {back}")
     if back not in names:
         return CheckResult(title, False, error[:120], f"create service/{back}")
     svc = kube.get("service", back, namespace)
     ports = [p["port"] for p in svc["spec"].get("ports") or []]
-    return CheckResult(title, False, f"{error[:100]} (service/{back} listens on {ports})",
+    return CheckResult(title, False, _("{error} (service/{back} listens on {ports})")
+                       .format(error=error[:100], back=back, ports=ports),
                        "the URL's port must be a port of the Service (80 when the URL names none)")
 
 
@@ -685,12 +723,13 @@ def hpa_scales(name: str, namespace: str, peak_timeout: float = 180, calm_timeou
     hpa = kube.get("horizontalpodautoscaler", name, namespace)
     dep = kube.get("deployment", name, namespace)
     if hpa is None or dep is None:
-        return CheckResult(title, False, f"{'hpa' if hpa is None else 'deployment'}/{name} does not exist")
+        return CheckResult(title, False, _("{object} does not exist")
+                           .format(object=f"{'hpa' if hpa is None else 'deployment'}/{name}"))
     lo, hi = hpa["spec"].get("minReplicas", 1), hpa["spec"]["maxReplicas"]
     if kube.hpa_cpu(hpa) is None:
-        return CheckResult(title, False, "no load sent: the HPA has no CPU measurement (TARGETS <unknown>)")
+        return CheckResult(title, False, _("no load sent: the HPA has no CPU measurement (TARGETS <unknown>)"))
     if hi <= 1:
-        return CheckResult(title, False, f"no load sent: its replica range is {lo}..{hi}")
+        return CheckResult(title, False, _("no load sent: its replica range is {min}..{max}").format(min=lo, max=hi))
     image = dep["spec"]["template"]["spec"]["containers"][0]["image"]
     load = manifests.fill_placeholder(LOAD_FILE, image)
     peak: dict = {"ready": 0, "cpu": None}
@@ -706,8 +745,9 @@ def hpa_scales(name: str, namespace: str, peak_timeout: float = 180, calm_timeou
         try:
             poll(scaled, timeout=peak_timeout, what="the HPA to scale up", interval=5)
         except LabError:
-            return CheckResult(title, False, f"under load for {peak_timeout:.0f}s: CPU {peak['cpu']}% of the "
-                               f"request, ready replicas never above {peak['ready']} (range {lo}..{hi})")
+            return CheckResult(title, False, _("under load for {seconds:.0f}s: CPU {cpu}% of the request, "
+                                               "ready replicas never above {ready} (range {min}..{max})")
+                               .format(seconds=peak_timeout, cpu=peak["cpu"], ready=peak["ready"], min=lo, max=hi))
     finally:
         kube.delete(load, namespace)
     last: dict = {}
@@ -720,9 +760,11 @@ def hpa_scales(name: str, namespace: str, peak_timeout: float = 180, calm_timeou
     try:
         poll(calm, timeout=calm_timeout, what="the HPA to scale down", interval=5)
     except LabError:
-        return CheckResult(title, False, f"scaled to {peak['ready']} under load; {calm_timeout:.0f}s after the "
-                           f"load stopped it still wants {last.get('desired')} replica(s)")
-    return CheckResult(title, True, f"ready replicas went past 1 under load, and back to {lo} after it stopped")
+        return CheckResult(title, False, _("scaled to {peak} under load; {seconds:.0f}s after the load stopped "
+                                           "it still wants {desired} replica(s)")
+                           .format(peak=peak["ready"], seconds=calm_timeout, desired=last.get("desired")))
+    return CheckResult(title, True, _("ready replicas went past 1 under load, and back to {min} after it stopped")
+                       .format(min=lo))
 
 
 # --- lab capstone: a repository through the whole flow --------------------------------------------
@@ -732,11 +774,13 @@ def dockerfile_at_root(repo: Path) -> CheckResult:
     repo = Path(repo)
     title = f"{repo.name}/Dockerfile exists at the root"
     if (repo / "Dockerfile").is_file():
-        first = next((l for l in (repo / "Dockerfile").read_text().splitlines() if l.startswith("FROM")), "no FROM")
+        first = next((l for l in (repo / "Dockerfile").read_text().splitlines() if l.startswith("FROM")), _("no FROM"))
         return CheckResult(title, True, first)
     found = sorted(str(p.relative_to(repo)) for p in repo.rglob("Dockerfile*") if ".git" not in p.parts)
-    return CheckResult(title, False, "no Dockerfile at the root" + (f" (found: {', '.join(found)})" if found else
-                                                                    f" (files: {', '.join(sorted(p.name for p in repo.iterdir() if p.name != '.git'))})"))
+    if found:
+        return CheckResult(title, False, _("no Dockerfile at the root (found: {found})").format(found=", ".join(found)))
+    files = sorted(p.name for p in repo.iterdir() if p.name != ".git")
+    return CheckResult(title, False, _("no Dockerfile at the root (files: {files})").format(files=", ".join(files)))
 
 
 def repository_pushed(repository: str) -> CheckResult:
@@ -745,13 +789,15 @@ def repository_pushed(repository: str) -> CheckResult:
     tags = registry.tags(repository)
     versions = [t for t in tags if t != "latest"]
     if versions:
-        return CheckResult(title, True, f"tags: {', '.join(tags)}")
+        return CheckResult(title, True, _("tags: {tags}").format(tags=", ".join(tags)))
     if tags:
-        return CheckResult(title, False, f"the only tag is {', '.join(tags)}")
+        return CheckResult(title, False, _("the only tag is {tags}").format(tags=", ".join(tags)))
     local = [t for t in (i.tags for i in client().images.list()) for t in t
              if t.startswith(f"{config.REGISTRY_HOST}/{repository}:")]
-    return CheckResult(title, False, "the registry has no such repository"
-                       + (f"; built here but not pushed: {', '.join(local)}" if local else ""))
+    if local:
+        return CheckResult(title, False, _("the registry has no such repository; built here but not pushed: {images}")
+                           .format(images=", ".join(local)))
+    return CheckResult(title, False, _("the registry has no such repository"))
 
 
 def manifests_name_pushed(folder: Path, repository: str) -> CheckResult:
@@ -760,28 +806,30 @@ def manifests_name_pushed(folder: Path, repository: str) -> CheckResult:
     folder = Path(folder)
     title = f"{folder.parent.name}/{folder.name}/ names the pushed image and passes the rules"
     if not folder.is_dir():
-        return CheckResult(title, False, "there is no such folder")
+        return CheckResult(title, False, _("there is no such folder"))
     try:
         docs = manifests.load_dir(folder)
     except LabError as err:
         return CheckResult(title, False, err.what)
     named = [c.get("image", "") for d in docs for c in manifests.containers(d)]
     if not named:
-        return CheckResult(title, False, f"no workload in it (kinds: {', '.join(d.get('kind', '?') for d in docs)})")
+        return CheckResult(title, False, _("no workload in it (kinds: {kinds})")
+                           .format(kinds=", ".join(d.get("kind", "?") for d in docs)))
     tags = registry.tags(repository)
     want = f"{config.REGISTRY_HOST}/{repository}:"
     for image in named:
         if image == manifests.IMAGE_PLACEHOLDER:
-            return CheckResult(title, False, f"an image is the placeholder {image}")
+            return CheckResult(title, False, _("an image is the placeholder {image}").format(image=image))
         if not image.startswith(want) or image[len(want):] not in tags or image.endswith(":latest"):
-            return CheckResult(title, False, f"image {image}: not a pushed tag of {want[:-1]} "
-                               f"(pushed: {', '.join(tags) or 'nothing'})")
+            return CheckResult(title, False, _("image {image}: not a pushed tag of {repository} (pushed: {tags})")
+                               .format(image=image, repository=want[:-1], tags=", ".join(tags) or _("nothing")))
     problems = manifests.check_rules(docs, named[0])
     if problems:
         return CheckResult(title, False, problems[0].split(":")[0] + ": " + problems[0].split(":", 1)[-1][:100])
     if not any(d.get("kind") == "Ingress" for d in docs):
-        return CheckResult(title, False, f"no Ingress among {', '.join(sorted({d.get('kind', '?') for d in docs}))}")
-    return CheckResult(title, True, f"{len(docs)} objects, image {named[0]}")
+        return CheckResult(title, False, _("no Ingress among {kinds}")
+                           .format(kinds=", ".join(sorted({d.get("kind", "?") for d in docs}))))
+    return CheckResult(title, True, _("{count} objects, image {image}").format(count=len(docs), image=named[0]))
 
 
 def url_says(url: str, expect: str) -> CheckResult:
@@ -792,6 +840,6 @@ def url_says(url: str, expect: str) -> CheckResult:
     try:
         resp = get(url)
     except requests.RequestException as err:
-        return CheckResult(title, False, f"no answer: {type(err).__name__}")
+        return CheckResult(title, False, _("no answer: {error}").format(error=type(err).__name__))
     body = resp.text.strip().split(" pod=")[0][:80]  # the pod's name varies; the version counts
     return CheckResult(title, resp.status_code == 200 and expect in resp.text, f"HTTP {resp.status_code}: {body}")

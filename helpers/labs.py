@@ -33,10 +33,11 @@ import yaml
 from . import checks, config, containers, images, kube, lessons, manifests, registry, waiting
 from .docker_client import client
 from .errors import LabError, WaitTimedOut
+from .i18n import N_, _
 
 LABS_DIR = config.REPO_ROOT / "labs"
 WORK_DIR = LABS_DIR / "work"
-HINT_LEVELS = ("where to look", "what is wrong", "the fix")
+HINT_LEVELS = (N_("where to look"), N_("what is wrong"), N_("the fix"))  # shown with _()
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 YOUR_TURN = "# Your turn: work in the terminal (kubectl, docker, an editor on labs/work/{name}/),\n# or here with !commands. Then run the check below."
 
@@ -91,7 +92,8 @@ class Lab:
         for e in self.exercises_:
             if e.name == name:
                 return e
-        raise LabError(f"lab {self.name} has no exercise {name!r}", hint=f"its exercises: {', '.join(self.exercises)}")
+        raise LabError(_("lab {lab} has no exercise {exercise!r}").format(lab=self.name, exercise=name),
+                       hint=_("its exercises: {exercises}").format(exercises=", ".join(self.exercises)))
 
     @property
     def folder(self) -> Path:
@@ -130,7 +132,7 @@ def get(name: str) -> Lab:
     try:
         return LABS[name]
     except KeyError:
-        raise LabError(f"no lab {name!r}", hint=f"labs: {', '.join(LABS)}") from None
+        raise LabError(_("no lab {name!r}").format(name=name), hint=_("labs: {labs}").format(labs=", ".join(LABS))) from None
 
 
 def work_dir(name: str) -> Path:
@@ -161,7 +163,8 @@ def base_image() -> str:
 def _announce_base() -> None:
     # `docker build` in the terminal needs it; `!docker build ... $BASE` in a cell reads it too.
     os.environ["BASE"] = base_image()
-    print(f"docker build needs --build-arg BASE_IMAGE=$BASE; in a terminal first: export BASE={base_image()}")
+    print(_("docker build needs --build-arg BASE_IMAGE=$BASE; in a terminal first: export BASE={base}")
+          .format(base=base_image()))
 
 
 def _start_images(lab: Lab, image: str) -> None:
@@ -176,7 +179,7 @@ def _start_pipeline(lab: Lab, image: str) -> None:
     """The pipeline's build and push, done: the pushed path is printed for the learner to copy."""
     pushed = lessons.hello_image("v1")
     _state(lab, "pushed").write_text(json.dumps(pushed))
-    print(f"pipeline steps 1-3 done: built and pushed {pushed}")
+    print(_("pipeline steps 1-3 done: built and pushed {image}").format(image=pushed))
 
 
 def pipeline_pushed() -> str:
@@ -208,11 +211,12 @@ def _start_cicd(lab: Lab, image: str) -> None:
                             text=True, env={**os.environ, **lessons.GIT_ENV})
     first = cicd.head(repo)
     if cicd.live_image("hello", lab.namespace) != f"{config.REGISTRY_HOST}/hello:{first}":
-        raise LabError("lab cicd: the first push did not go live through the loop",
+        raise LabError(_("lab cicd: the first push did not go live through the loop"),
                        "\n".join((pushed.stdout + pushed.stderr).strip().splitlines()[-12:]),
-                       hint="run the loop by hand to see why: python -m helpers.cicd "
-                            f"--origin {origin} --namespace {lab.namespace}")
-    print(f"pushed {first} 'hello v1' to main: the loop tested, built and deployed it at http://{CICD_HOST}/")
+                       hint=_("run the loop by hand to see why: python -m helpers.cicd "
+                              "--origin {origin} --namespace {namespace}").format(origin=origin, namespace=lab.namespace))
+    print(_("pushed {sha} 'hello v1' to main: the loop tested, built and deployed it at http://{host}/")
+          .format(sha=first, host=CICD_HOST))
     cicd_v2_change(repo)
 
 
@@ -299,7 +303,7 @@ def reset(name: str, *, echo: bool = True) -> str:
     if lab.namespace and not lab.learner_makes_namespace:
         # A new namespace gets its default ServiceAccount a moment later; a pod made before is refused.
         waiting.poll(lambda: kube.get("ServiceAccount", "default", lab.namespace), timeout=60,
-                     what=f"namespace {lab.namespace}'s default ServiceAccount")
+                     what=_("namespace {namespace}'s default ServiceAccount").format(namespace=lab.namespace))
     if lab.client:
         _client_pod(lab.namespace, image)
     for file in lab.deploy:
@@ -310,8 +314,9 @@ def reset(name: str, *, echo: bool = True) -> str:
     if lab.start:
         globals()[f"_start_{lab.start}"](lab, image)
     if echo:
-        where = f" in namespace {lab.namespace}" if lab.namespace else ""
-        print(f"lab {name}: starting state ready{where}; your files: labs/work/{name}/")
+        ready = (_("lab {name}: starting state ready in namespace {namespace}; your files: labs/work/{name}/")
+                 if lab.namespace else _("lab {name}: starting state ready; your files: labs/work/{name}/"))
+        print(ready.format(name=name, namespace=lab.namespace))
     return image
 
 
@@ -353,8 +358,8 @@ def apply(name: str, exercise: str, folder: Path | None = None) -> list[str]:
     runs ``kubectl apply -f labs/work/NAME/FILE.yaml -n lab-NAME``."""
     lab = get(name)
     if not lab.namespace or exercise not in lab.exercises:
-        raise LabError(f"lab {name} has no exercise {exercise!r} to apply",
-                       hint=f"its exercises: {', '.join(lab.exercises)}")
+        raise LabError(_("lab {lab} has no exercise {exercise!r} to apply").format(lab=name, exercise=exercise),
+                       hint=_("its exercises: {exercises}").format(exercises=", ".join(lab.exercises)))
     path = (folder or lab.work) / f"{exercise}.yaml"
     return kube.apply(manifests.fill_placeholder(path, lab_image()), lab.namespace, lab=name)
 
@@ -375,9 +380,9 @@ class LabReport(checks.Report):
     def _footer(self) -> str:
         failing = self.failing()
         if not failing:
-            return f"lab {self.lab}: every exercise passes"
-        return (f"stuck? labctl hint {self.lab} {failing[0]}  (each call, the next level: "
-                f"{', '.join(HINT_LEVELS)})")
+            return _("lab {lab}: every exercise passes").format(lab=self.lab)
+        return (_("stuck? labctl hint {lab} {exercise}  (each call, the next level: {levels})")
+                .format(lab=self.lab, exercise=failing[0], levels=", ".join(_(level) for level in HINT_LEVELS)))
 
     def __str__(self) -> str:
         return super().__str__() + "\n" + self._footer()
@@ -413,8 +418,8 @@ def _run(lab: Lab, *, heavy: bool = True) -> list[tuple[str, checks.CheckResult,
             except LabError as err:
                 result = checks.CheckResult(chk.function, False, err.what)
             except Exception as err:  # noqa: BLE001 - a state the check did not foresee (a pod mid-start): still a FAIL
-                result = checks.CheckResult(chk.function, False, f"could not check: {type(err).__name__}: "
-                                            f"{str(err).splitlines()[0][:100] if str(err) else ''}", pending=True)
+                result = checks.CheckResult(chk.function, False, _("could not check: {kind}: {message}").format(
+                    kind=type(err).__name__, message=str(err).splitlines()[0][:100] if str(err) else ""), pending=True)
             result = dataclasses.replace(result, name=f"{ex.name}: {result.name}")
             out.append((ex.name, result, chk))
     return out
@@ -491,11 +496,16 @@ def hint(name: str, exercise: str, level: int | None = None) -> Hint:
     if level is None:
         level = min(asked.get(exercise, 0) + 1, 3)
     if level not in (1, 2, 3):
-        raise LabError(f"no hint level {level}", hint="levels: 1 " + ", 2 ".join(HINT_LEVELS[:2]) + ", 3 the fix")
+        raise LabError(_("no hint level {level}").format(level=level),
+                       hint=_("levels: 1 {one}, 2 {two}, 3 {three}").format(
+                           one=_(HINT_LEVELS[0]), two=_(HINT_LEVELS[1]), three=_(HINT_LEVELS[2])))
     if lab.work.is_dir():
         asked[exercise] = max(asked.get(exercise, 0), level)
         state_file.write_text(json.dumps(asked))
-    return Hint(f"{name}/{exercise} hint {level}/3 ({HINT_LEVELS[level - 1]}): {ex.hints[level - 1].strip()}")
+    # The hint's text is a message of the catalog too (babel.cfg extracts lab.yaml's hints).
+    return Hint(_("{lab}/{exercise} hint {level}/3 ({level_name}): {text}").format(
+        lab=name, exercise=exercise, level=level, level_name=_(HINT_LEVELS[level - 1]),
+        text=_(ex.hints[level - 1]).strip()))
 
 
 # --- progress -------------------------------------------------------------------------------------
@@ -508,10 +518,10 @@ class Progress:
 
     def __str__(self) -> str:
         width = max(len(f"{lab}/{ex}") for lab, ex, _, _ in self.rows)
-        lines = [f"{'LAB/EXERCISE':<{width}}  {'STATUS':<11}  SEEN"]
-        lines += [f"{lab + '/' + ex:<{width}}  {status:<11}  {seen}" for lab, ex, status, seen in self.rows]
-        done = sum(status == "PASS" for _, _, status, _ in self.rows)
-        lines.append(f"{done}/{len(self.rows)} exercises pass")
+        lines = [f"{_('LAB/EXERCISE'):<{width}}  {_('STATUS'):<11}  {_('SEEN')}"]
+        lines += [f"{lab + '/' + ex:<{width}}  {_(status):<11}  {seen}" for lab, ex, status, seen in self.rows]
+        done = sum(status == "PASS" for _lab, _ex, status, _seen in self.rows)
+        lines.append(_("{done}/{total} exercises pass").format(done=done, total=len(self.rows)))
         return "\n".join(lines)
 
     __repr__ = __str__
@@ -520,11 +530,13 @@ class Progress:
         colour = {"PASS": "#1a7f37", "FAIL": "#cf222e"}
         body = "".join(
             f"<tr><td>{html.escape(lab)}</td><td>{html.escape(ex)}</td>"
-            f"<td style='color:{colour.get(status, '#6e7781')}'><b>{status}</b></td><td>{html.escape(seen)}</td></tr>"
+            f"<td style='color:{colour.get(status, '#6e7781')}'><b>{html.escape(_(status))}</b></td>"
+            f"<td>{html.escape(seen)}</td></tr>"
             for lab, ex, status, seen in self.rows)
-        done = sum(status == "PASS" for _, _, status, _ in self.rows)
-        return (f"<table><tr><th>lab</th><th>exercise</th><th>status</th><th>seen</th></tr>{body}</table>"
-                f"<p>{done}/{len(self.rows)} exercises pass</p>")
+        done = sum(status == "PASS" for _lab, _ex, status, _seen in self.rows)
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in (_("lab"), _("exercise"), _("status"), _("seen")))
+        return (f"<table><tr>{head}</tr>{body}</table>"
+                f"<p>{html.escape(_('{done}/{total} exercises pass').format(done=done, total=len(self.rows)))}</p>")
 
 
 def progress(names: list[str] | None = None) -> Progress:
@@ -537,7 +549,7 @@ def progress(names: list[str] | None = None) -> Progress:
     for name in names or list(LABS):
         lab = get(name)
         if not lab.work.is_dir():
-            rows += [(name, ex, "not started", f"labctl reset {name}") for ex in lab.exercises]
+            rows += [(name, ex, N_("not started"), f"labctl reset {name}") for ex in lab.exercises]
             continue
         kept_file = _state(lab, "checked")
         kept = json.loads(kept_file.read_text()) if kept_file.is_file() else {}
@@ -548,12 +560,12 @@ def progress(names: list[str] | None = None) -> Progress:
             for chk in ex.checks:
                 if chk.heavy:
                     last = kept.get(f"{ex.name}/{chk.function}")
-                    results[ex.name].append((last["ok"], "last check: " + last["seen"]) if last
-                                            else (None, f"not checked yet: labctl check {name}"))
+                    results[ex.name].append((last["ok"], _("last check: {seen}").format(seen=last["seen"])) if last
+                                            else (None, _("not checked yet: labctl check {name}").format(name=name)))
         for ex, found in results.items():
             failed = [seen for ok, seen in found if ok is False]
             unknown = [seen for ok, seen in found if ok is None]
-            status = "FAIL" if failed else "unchecked" if unknown else "PASS"
+            status = "FAIL" if failed else N_("unchecked") if unknown else "PASS"  # shown with _()
             seen = (failed or unknown or [found[-1][1] if found else ""])[0]
             rows.append((name, ex, status, seen[:90]))
     return Progress(rows)
