@@ -21,6 +21,7 @@ from docker.errors import DockerException, NotFound
 from . import config, kube, record, registry, waiting
 from .docker_client import client
 from .errors import ClusterError, LabError, PortInUse
+from .i18n import _
 from .ports import port_owner
 from .progress import Progress, Steps
 from .shell import run
@@ -72,9 +73,9 @@ def _check_ports() -> None:
     owner = port_owner(config.INGRESS_HTTP_PORT)
     ours = f"{config.CLUSTER_NAME}-control-plane"
     if owner and ours not in owner:
-        raise PortInUse(f"host port {config.INGRESS_HTTP_PORT} is taken; the Ingress needs it", state=owner,
-                        hint="stop that program or container (a local web server, another kind cluster), "
-                             "then run `labctl up` again")
+        raise PortInUse(_("host port {port} is taken; the Ingress needs it").format(port=config.INGRESS_HTTP_PORT),
+                        state=owner, hint=_("stop that program or container (a local web server, another kind cluster), "
+                                            "then run `labctl up` again"))
 
 
 def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, recreate: bool = False,
@@ -92,7 +93,7 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, r
     steps = Steps(echo=echo)
     created = False
     try:
-        with steps.step(f"mode: {'offline (kit images)' if mode.offline else 'online (public images)'}"):
+        with steps.step(_("mode: offline (kit images)") if mode.offline else _("mode: online (public images)")):
             client()
             cfg = kind_config(mode, workers)
             want = record.wanted(mode, cfg)
@@ -100,9 +101,9 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, r
             # Judged before anything is touched: a cluster that differs stops `up` here.
             have = (record.read() or {}) if present else {}
             why = _differences(have, want, recreate, mode, workers) if present else ""
-        with steps.step("registry localhost:5001") as s:
+        with steps.step(_("registry localhost:5001")) as s:
             s.detail = registry.ensure(mode)
-        with steps.step(f"kind cluster {config.CLUSTER_NAME}") as s:
+        with steps.step(_("kind cluster {name}").format(name=config.CLUSTER_NAME)) as s:
             if present and not why:
                 s.detail, why = _reuse_or_stop(have, want, recreate, mode, workers)
             if not s.detail:
@@ -113,26 +114,26 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, r
                 _create(cfg, node_image, retain, timeout)
                 created = True
                 record.write(want)
-                s.detail = f"created with {1 + workers} node(s){why}"
+                s.detail = _("created with {count} node(s){why}").format(count=1 + workers, why=why)
             kube.forget_clients()
-        with steps.step("registry wired into the nodes") as s:
-            s.detail = _surviving_restarts(_wire_registry, "wiring the registry", echo)
-        with steps.step("pod network (kube-router)") as s:
-            s.detail = _surviving_restarts(lambda: install_network(mode), "installing kube-router", echo)
-        with steps.step("nodes Ready, cluster DNS up") as s:
-            s.detail = _surviving_restarts(_nodes_and_dns, "waiting for nodes and DNS", echo)
-        with steps.step("storage (local-path, default StorageClass)") as s:
-            s.detail = _surviving_restarts(lambda: _storage(mode), "installing local-path", echo)
-        with steps.step("ingress controller (Traefik)") as s:
-            s.detail = _surviving_restarts(lambda: _ingress(mode), "installing Traefik", echo)
+        with steps.step(_("registry wired into the nodes")) as s:
+            s.detail = _surviving_restarts(_wire_registry, _("wiring the registry"), echo)
+        with steps.step(_("pod network (kube-router)")) as s:
+            s.detail = _surviving_restarts(lambda: install_network(mode), _("installing kube-router"), echo)
+        with steps.step(_("nodes Ready, cluster DNS up")) as s:
+            s.detail = _surviving_restarts(_nodes_and_dns, _("waiting for nodes and DNS"), echo)
+        with steps.step(_("storage (local-path, default StorageClass)")) as s:
+            s.detail = _surviving_restarts(lambda: _storage(mode), _("installing local-path"), echo)
+        with steps.step(_("ingress controller (Traefik)")) as s:
+            s.detail = _surviving_restarts(lambda: _ingress(mode), _("installing Traefik"), echo)
         if metrics_server:
             with steps.step("metrics-server") as s:
-                s.detail = _surviving_restarts(lambda: _metrics_server(mode), "installing metrics-server", echo)
+                s.detail = _surviving_restarts(lambda: _metrics_server(mode), _("installing metrics-server"), echo)
     except LabError:
         if created and not retain:
             run(["kind", "delete", "cluster", "--name", config.CLUSTER_NAME], check=False)
             if echo:
-                print("✗ the half-made cluster was deleted (pass --retain to keep it for debugging)")
+                print(_("✗ the half-made cluster was deleted (pass --retain to keep it for debugging)"))
         raise
     return steps
 
@@ -148,12 +149,12 @@ def _differences(have: dict, want: dict, recreate: bool, mode: config.Mode, work
     if not diffs:
         return ""
     if recreate:
-        return f" (the old one differed: {'; '.join(diffs)})"
-    raise ClusterError(f"the existing cluster {config.CLUSTER_NAME} differs from what `{_up_command(mode, workers)}` "
-                       "would make; it was left as it is",
+        return _(" (the old one differed: {differences})").format(differences="; ".join(diffs))
+    raise ClusterError(_("the existing cluster {name} differs from what `{command}` would make; it was left as it is")
+                       .format(name=config.CLUSTER_NAME, command=_up_command(mode, workers)),
                        state="\n".join(f"  - {d}" for d in diffs),
-                       hint="run `labctl up` with the options the cluster was made with, or delete and remake it "
-                            f"(its workloads are lost): `{_up_command(mode, workers)} --recreate`")
+                       hint=_("run `labctl up` with the options the cluster was made with, or delete and remake it "
+                              "(its workloads are lost): `{command} --recreate`").format(command=_up_command(mode, workers)))
 
 
 def _reuse_or_stop(have: dict, want: dict, recreate: bool, mode: config.Mode, workers: int) -> tuple[str, str]:
@@ -167,13 +168,13 @@ def _reuse_or_stop(have: dict, want: dict, recreate: bool, mode: config.Mode, wo
         detail = _reuse_nodes()
     except ClusterError as err:
         if recreate:
-            return "", f" (the old one did not come back: {err.what})"
-        raise ClusterError(f"the cluster {name} does not come back (its nodes or API server do not answer); "
-                           "it was left as it is",
+            return "", _(" (the old one did not come back: {why})").format(why=err.what)
+        raise ClusterError(_("the cluster {name} does not come back (its nodes or API server do not answer); "
+                             "it was left as it is").format(name=name),
                            state=err.render(),
-                           hint=f"restart them (`docker restart {name}-control-plane`, and any workers), then "
-                                f"`labctl up`; or remake it (its workloads are lost): "
-                                f"`{_up_command(mode, workers)} --recreate`") from err
+                           hint=_("restart them (`docker restart {name}-control-plane`, and any workers), then "
+                                  "`labctl up`; or remake it (its workloads are lost): `{command} --recreate`")
+                           .format(name=name, command=_up_command(mode, workers))) from err
     if "format" not in have:  # an old record that matched: store the full one
         record.write(want)
     return detail, ""
@@ -188,22 +189,23 @@ def _node_image(mode: config.Mode) -> str:
     except NotFound:
         pass
     if mode.offline:
-        raise ClusterError(f"the offline kit's node image {image} is not built",
-                           hint="build the kit first: offline-kit/build.sh (about 15 minutes cold, minutes when cached)")
+        raise ClusterError(_("the offline kit's node image {image} is not built").format(image=image),
+                           hint=_("build the kit first: offline-kit/build.sh (about 15 minutes cold, minutes when cached)"))
     repository, _, digest = image.partition("@")
-    bar = Progress(f"pull {repository}", total=None)
+    bar = Progress(_("pull {image}").format(image=repository), total=None)
     layers: dict[str, bool] = {}
     try:
         for event in client().api.pull(f"{repository.split(':')[0]}@{digest}", stream=True, decode=True):
             if event.get("id") and event.get("status"):
                 layers[event["id"]] = event["status"] in ("Pull complete", "Already exists")
-                bar.update(sum(layers.values()), f"{sum(layers.values())}/{len(layers)} layers", total=len(layers))
+                bar.update(sum(layers.values()), _("{done}/{total} layers").format(done=sum(layers.values()),
+                                                                                  total=len(layers)), total=len(layers))
             if event.get("error"):
-                raise ClusterError(f"pulling the node image {image} failed", state=event["error"],
-                                   hint="check the internet connection, or use the offline kit: labctl up --offline")
+                raise ClusterError(_("pulling the node image {image} failed").format(image=image), state=event["error"],
+                                   hint=_("check the internet connection, or use the offline kit: labctl up --offline"))
     except DockerException as err:
-        raise ClusterError(f"pulling the node image {image} failed", state=str(err)[:400],
-                           hint="check the internet connection, or use the offline kit: labctl up --offline") from err
+        raise ClusterError(_("pulling the node image {image} failed").format(image=image), state=str(err)[:400],
+                           hint=_("check the internet connection, or use the offline kit: labctl up --offline")) from err
     finally:
         bar.close()
     return image
@@ -229,7 +231,7 @@ def install_network(mode: config.Mode, context: str | None = None) -> str:
     Twin: ``kubectl apply -f k8s/system/kube-router.yaml``
     """
     kube.apply(_system_docs(NETWORK_MANIFEST, mode), context=context)
-    return "kube-router: routes, masquerade, NetworkPolicy"
+    return _("kube-router: routes, masquerade, NetworkPolicy")
 
 
 def _storage(mode: config.Mode) -> str:
@@ -251,7 +253,7 @@ def _metrics_server(mode: config.Mode) -> str:
     kube.rollout_status("metrics-server", "kube-system", timeout=240)
     kube.wait("apiservice/v1beta1.metrics.k8s.io", namespace="kube-system", timeout=120)
     wait_metrics_api(timeout=60)
-    return "metrics.k8s.io served (kubectl top works)"
+    return _("metrics.k8s.io served (kubectl top works)")
 
 
 def is_transport_error(err: BaseException) -> bool:
@@ -288,8 +290,9 @@ def _surviving_restarts(work, what: str, echo: bool, attempts: int = 3):
                 raise
             waited = _wait_api(180, steady=10)
             if echo:
-                print(f"  … the API server dropped the connection while {what} ({type(err).__name__}); "
-                      f"it answered steadily again after {waited:.0f}s — trying again ({attempt + 1}/{attempts})",
+                print(_("  … the API server dropped the connection while {what} ({error}); "
+                        "it answered steadily again after {seconds:.0f}s — trying again ({attempt}/{attempts})")
+                      .format(what=what, error=type(err).__name__, seconds=waited, attempt=attempt + 1, attempts=attempts),
                       flush=True)
 
 
@@ -300,8 +303,8 @@ def _create(cfg: dict, node_image: str, retain: bool, timeout: float) -> None:
             "--image", node_image, "--wait", "0s"]
     if retain:
         args.append("--retain")
-    run(args, timeout=timeout, hint="read the kind output above; `labctl doctor` checks memory and ports; "
-                                    "`kind export logs` collects the node logs")
+    run(args, timeout=timeout, hint=_("read the kind output above; `labctl doctor` checks memory and ports; "
+                                      "`kind export logs` collects the node logs"))
 
 
 def _reuse_nodes() -> str:
@@ -325,13 +328,14 @@ def _reuse_nodes() -> str:
     except ClusterError:
         raise
     except Exception as err:  # noqa: BLE001 - a half-up API server raises transport errors too
-        raise ClusterError("the restarted cluster's nodes do not answer", state=str(err)[:300]) from err
-    steady = ", then 15s steady" if young else ""
+        raise ClusterError(_("the restarted cluster's nodes do not answer"), state=str(err)[:300]) from err
+    steady = _(", then 15s steady") if young else ""
     if stopped:
-        return f"restarted {len(stopped)} stopped node(s) (API server answered after {waited:.0f}s{steady})"
+        return _("restarted {count} stopped node(s) (API server answered after {seconds:.0f}s{steady})").format(
+            count=len(stopped), seconds=waited, steady=steady)
     if waited < 1 and not young:
-        return "already running"
-    return f"already running (API server answered after {waited:.0f}s{steady})"
+        return _("already running")
+    return _("already running (API server answered after {seconds:.0f}s{steady})").format(seconds=waited, steady=steady)
 
 
 def _seconds_since_start(container) -> float:
@@ -364,8 +368,8 @@ def _wait_api(timeout: float, steady: float = 0) -> float:
         first_ok = first_ok or time.monotonic()
         return first_ok - start if time.monotonic() - first_ok >= steady else None
 
-    return waiting.poll(steady_answer, timeout=timeout, what="the cluster's API server answering",
-                        seen=lambda: last, hint="`labctl down` then `labctl up`", error=ClusterError)
+    return waiting.poll(steady_answer, timeout=timeout, what=_("the cluster's API server answering"),
+                        seen=lambda: last, hint=_("`labctl down` then `labctl up`"), error=ClusterError)
 
 
 def _write_hosts_toml(node) -> None:
@@ -373,7 +377,8 @@ def _write_hosts_toml(node) -> None:
     cmd = ["sh", "-c", f"mkdir -p '{path}' && cat > '{path}/hosts.toml' <<'EOF'\n{HOSTS_TOML}EOF"]
     code, out = node.exec_run(cmd)
     if code != 0:
-        raise ClusterError(f"could not configure the registry mirror on {node.name}", state=out.decode())
+        raise ClusterError(_("could not configure the registry mirror on {node}").format(node=node.name),
+                           state=out.decode())
 
 
 def _registry_configmap() -> dict:
@@ -457,9 +462,9 @@ def wait_nodes_ready(timeout: float = 180, context: str | None = None) -> list[s
 
     dyn = kube.dynamic(context)
     return waiting.watch(waiting.Source("nodes", dyn.resources.get(api_version="v1", kind="Node"), dyn),
-                         all_ready, timeout=timeout, what="every node Ready",
-                         seen=lambda view: "\n".join(lines(view)) or "no nodes", error=ClusterError,
-                         hint="a node stays NotReady without a pod network: `kubectl -n kube-system get pods`")
+                         all_ready, timeout=timeout, what=_("every node Ready"),
+                         seen=lambda view: "\n".join(lines(view)) or _("no nodes"), error=ClusterError,
+                         hint=_("a node stays NotReady without a pod network: `kubectl -n kube-system get pods`"))
 
 
 def _node_ready(node: dict) -> bool:
@@ -489,8 +494,8 @@ def wait_metrics_api(timeout: float = 60) -> None:
             last = str(err)[:300]
         return None
 
-    waiting.poll(answers, timeout=timeout, what="the metrics API answering", seen=lambda: last, error=ClusterError,
-                 hint="`kubectl -n kube-system logs deploy/metrics-server`; then `labctl down` and `labctl up`")
+    waiting.poll(answers, timeout=timeout, what=_("the metrics API answering"), seen=lambda: last, error=ClusterError,
+                 hint=_("`kubectl -n kube-system logs deploy/metrics-server`; then `labctl down` and `labctl up`"))
 
 
 def wait_ingress_ready(timeout: float = 60) -> None:
@@ -509,9 +514,10 @@ def wait_ingress_ready(timeout: float = 60) -> None:
             last = str(err)[:200]
         return None
 
-    waiting.poll(answers, timeout=timeout, what=f"the Ingress controller answering on host port {config.INGRESS_HTTP_PORT}",
+    waiting.poll(answers, timeout=timeout,
+                 what=_("the Ingress controller answering on host port {port}").format(port=config.INGRESS_HTTP_PORT),
                  seen=lambda: last, error=ClusterError,
-                 hint="check the kind port mapping (docker port kubelab-control-plane) and the Traefik pod")
+                 hint=_("check the kind port mapping (docker port kubelab-control-plane) and the Traefik pod"))
 
 
 def info() -> dict:
@@ -538,10 +544,10 @@ def k8s_version() -> str:
 def down(*, keep_registry: bool = False, echo: bool = True) -> Steps:
     """Delete the cluster (and the registry unless ``keep_registry``). Twin: ``kind delete cluster --name kubelab``"""
     steps = Steps(echo=echo)
-    with steps.step(f"kind cluster {config.CLUSTER_NAME} deleted"):
+    with steps.step(_("kind cluster {name} deleted").format(name=config.CLUSTER_NAME)):
         run(["kind", "delete", "cluster", "--name", config.CLUSTER_NAME])
         kube.forget_clients()
     if not keep_registry:
-        with steps.step("registry removed"):
+        with steps.step(_("registry removed")):
             registry.remove()
     return steps
