@@ -15,6 +15,7 @@ from typing import Any
 
 from ..checks import CheckResult
 from ..errors import LabError
+from ..i18n import _
 
 _TASKS: dict[tuple[str, str], Callable[[], CheckResult]] = {}
 
@@ -46,9 +47,10 @@ def check(lesson: str, name: str) -> CheckResult:
     _load(lesson)
     fn = _TASKS.get((lesson, name))
     if fn is None:
-        known = ", ".join(tasks(lesson)) or "none"
-        raise LabError(f"lesson {lesson} has no task {name!r} (its tasks: {known})",
-                       "use the name the lesson's check cell gives")
+        known = ", ".join(tasks(lesson)) or _("none")
+        raise LabError(_("lesson {lesson} has no task {name!r} (its tasks: {tasks})").format(
+                       lesson=lesson, name=name, tasks=known),
+                       _("use the name the lesson's check cell gives"))
     return fn()
 
 
@@ -67,5 +69,6 @@ def field(obj: dict | None, path: str) -> Any:
 
 def missing(kind: str, name: str, namespace: str, title: str) -> CheckResult:
     """The result when the object is not there at all."""
-    return CheckResult(title, False, f"no {kind.lower()}/{name} in namespace {namespace} yet")
+    return CheckResult(title, False, _("no {object} in namespace {namespace} yet").format(
+        object=f"{kind.lower()}/{name}", namespace=namespace))
 

@@ -8,6 +8,7 @@ from docker.errors import NotFound
 
 from ..checks import CheckResult
 from ..docker_client import client
+from ..i18n import _
 from . import task
 
 NAME = "limited-01"
@@ -25,17 +26,20 @@ def memory_limit(name: str = NAME) -> CheckResult:
     try:
         c = client().containers.get(name)
     except NotFound:
-        return CheckResult(title, False, f"there is no container named {name}")
+        return CheckResult(title, False, _("there is no container named {name}").format(name=name))
     state, host = c.attrs["State"], c.attrs["HostConfig"]
     image = c.attrs["Config"]["Image"]
     if "/hello:" not in image:
-        return CheckResult(title, False, f"{name} runs image {image}, not the sample app")
+        return CheckResult(title, False, _("{name} runs image {image}, not the sample app").format(name=name, image=image))
     if state["Status"] != "running":
-        return CheckResult(title, False, f"{name} is {state['Status']} (exit code {state.get('ExitCode')}"
-                           f"{', OOMKilled' if state.get('OOMKilled') else ''})")
+        seen = (_("{name} is {status} (exit code {code}, OOMKilled)") if state.get("OOMKilled")
+                else _("{name} is {status} (exit code {code})"))
+        return CheckResult(title, False, seen.format(name=name, status=state["Status"], code=state.get("ExitCode")))
     memory = host.get("Memory") or 0
     if not memory:
-        return CheckResult(title, False, f"{name} is running with no memory limit (HostConfig.Memory is 0)")
+        return CheckResult(title, False, _("{name} is running with no memory limit (HostConfig.Memory is 0)")
+                           .format(name=name))
     if memory != LIMIT:
-        return CheckResult(title, False, f"{name}'s memory limit is {_mib(memory)}")
-    return CheckResult(title, True, f"{name} is running {image} with HostConfig.Memory {memory} ({_mib(memory)})")
+        return CheckResult(title, False, _("{name}'s memory limit is {limit}").format(name=name, limit=_mib(memory)))
+    return CheckResult(title, True, _("{name} is running {image} with HostConfig.Memory {memory} ({limit})")
+                       .format(name=name, image=image, memory=memory, limit=_mib(memory)))

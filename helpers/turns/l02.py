@@ -9,6 +9,7 @@ from docker.errors import ImageNotFound
 from .. import config, registry
 from ..checks import CheckResult
 from ..docker_client import client
+from ..i18n import _
 from . import task
 
 TAG = "mine"
@@ -31,14 +32,14 @@ def push_mine(tag: str = TAG) -> CheckResult:
     pushed = registry.digest("hello", tag)
     local = _local_digests(image)
     if pushed is None:
-        where = "it exists on this machine only" if client().images.list(name=image) else \
-            "there is no image of that name here either"
-        return CheckResult(title, False, f"the registry has no hello:{tag} ({where})")
+        seen = (_("the registry has no hello:{tag} (it exists on this machine only)") if client().images.list(name=image)
+                else _("the registry has no hello:{tag} (there is no image of that name here either)"))
+        return CheckResult(title, False, seen.format(tag=tag))
     if pushed not in local:
-        return CheckResult(title, False, f"the registry's hello:{tag} ({pushed[:19]}…) is not the image "
-                           f"{image} on this machine")
+        return CheckResult(title, False, _("the registry's hello:{tag} ({digest}…) is not the image {image} on this machine")
+                           .format(tag=tag, digest=pushed[:19], image=image))
     if pushed == registry.digest("hello", "v1"):
-        return CheckResult(title, False, f"hello:{tag} has the same digest as hello:v1 ({pushed[:19]}…): "
-                           "the same image under a second name")
-    return CheckResult(title, True, f"the registry's hello:{tag} is {pushed[:19]}…, the image on this machine, "
-                       "and differs from hello:v1")
+        return CheckResult(title, False, _("hello:{tag} has the same digest as hello:v1 ({digest}…): "
+                                           "the same image under a second name").format(tag=tag, digest=pushed[:19]))
+    return CheckResult(title, True, _("the registry's hello:{tag} is {digest}…, the image on this machine, "
+                                      "and differs from hello:v1").format(tag=tag, digest=pushed[:19]))

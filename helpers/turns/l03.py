@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .. import kube
 from ..checks import CheckResult
+from ..i18n import _
 from . import field, missing, task
 
 NAMESPACE = "lesson-03"
@@ -28,33 +29,35 @@ def pod_label(namespace: str = NAMESPACE) -> CheckResult:
     if pod is None:
         return missing("Pod", "web", namespace, title)
     labels = field(pod, "metadata.labels") or {}
-    seen = f"pod web has labels {labels_text(labels)}"
+    shown = labels_text(labels)
     if labels.get("tier") == "front":
-        return CheckResult(title, True, seen)
+        return CheckResult(title, True, _("pod web has labels {labels}").format(labels=shown))
     if "tier" in labels:
-        return CheckResult(title, False, f"{seen}: tier is {labels['tier']!r}, not front")
-    return CheckResult(title, False, f"{seen}: no tier label yet")
+        return CheckResult(title, False, _("pod web has labels {labels}: tier is {tier!r}, not front")
+                           .format(labels=shown, tier=labels["tier"]))
+    return CheckResult(title, False, _("pod web has labels {labels}: no tier label yet").format(labels=shown))
 
 
 def container_symptom(what: str, container: dict, port_names: dict | None = None) -> str | None:
     """What is off in a container the learner wrote (the symptom), or None when it has
-    the lesson's image, pull policy and readiness probe (GET /healthz on 8080)."""
+    the lesson's image, pull policy and readiness probe (GET /healthz on 8080). ``what``
+    names the object (``pod hello``) and is not translated."""
     image = container.get("image")
     if image != IMAGE:
-        return f"{what} runs image {image}"
+        return _("{what} runs image {image}").format(what=what, image=image)
     policy = container.get("imagePullPolicy")
     if policy != "Always":
-        return f"{what} pulls its image with imagePullPolicy {policy}"
+        return _("{what} pulls its image with imagePullPolicy {policy}").format(what=what, policy=policy)
     probe = container.get("readinessProbe")
     if not probe:
-        return f"{what} has no readinessProbe"
+        return _("{what} has no readinessProbe").format(what=what)
     get = probe.get("httpGet")
     if not get:
-        return f"{what}'s readinessProbe is not an httpGet ({', '.join(sorted(probe))})"
+        return _("{what}'s readinessProbe is not an httpGet ({fields})").format(what=what, fields=", ".join(sorted(probe)))
     port = get.get("port")
     number = (port_names or {}).get(port, port)
     if get.get("path") != "/healthz" or str(number) != "8080":
-        return f"{what}'s readinessProbe asks GET {get.get('path')} on port {port}"
+        return _("{what}'s readinessProbe asks GET {path} on port {port}").format(what=what, path=get.get("path"), port=port)
     return None
 
 
@@ -73,7 +76,7 @@ def my_pod(namespace: str = NAMESPACE) -> CheckResult:
         return missing("Pod", "hello", namespace, title)
     labels = field(pod, "metadata.labels") or {}
     if labels.get("app") != "hello":
-        return CheckResult(title, False, f"pod hello has labels {labels_text(labels)}: no app: hello")
+        return CheckResult(title, False, _("pod hello has labels {labels}: no app: hello").format(labels=labels_text(labels)))
     container = field(pod, "spec.containers.0") or {}
     symptom = container_symptom("pod hello", container, port_names(container))
     if symptom:
@@ -83,6 +86,6 @@ def my_pod(namespace: str = NAMESPACE) -> CheckResult:
         waiting = [s["state"]["waiting"].get("reason") for s in field(pod, "status.containerStatuses") or []
                    if (s.get("state") or {}).get("waiting")]
         state = field(pod, "status.phase") + (f", {', '.join(waiting)}" if waiting else "")
-        return CheckResult(title, False, f"pod hello is not Ready yet ({state})", pending=True)
-    return CheckResult(title, True, f"pod hello {labels_text(labels)} runs {IMAGE} (Always), "
-                       "readiness GET /healthz on 8080, Ready")
+        return CheckResult(title, False, _("pod hello is not Ready yet ({state})").format(state=state), pending=True)
+    return CheckResult(title, True, _("pod hello {labels} runs {image} (Always), readiness GET /healthz on 8080, Ready")
+                       .format(labels=labels_text(labels), image=IMAGE))

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .. import kube
 from ..checks import CheckResult
+from ..i18n import _
 from . import field, missing, task
 
 NAMESPACE = "lesson-05"
@@ -27,19 +28,21 @@ def hpa_noon(namespace: str = NAMESPACE) -> CheckResult:
     cpu = next((field(m, "resource.target") for m in field(hpa, "spec.metrics") or []
                 if m.get("type") == "Resource" and field(m, "resource.name") == "cpu"), None) or {}
     down = field(hpa, "spec.behavior.scaleDown.stabilizationWindowSeconds")
-    seen = (f"scales {target} between {field(hpa, 'spec.minReplicas') or 1} and {field(hpa, 'spec.maxReplicas')}"
-            f" pods, CPU target {cpu.get('averageUtilization', 'none')}"
-            f"{'%' if cpu.get('type') == 'Utilization' else ' (' + str(cpu.get('type')) + ')' if cpu else ''}"
-            f" of the request, scale-down waits {'the default 300 s' if down is None else f'{down} s'}")
+    unit = "%" if cpu.get("type") == "Utilization" else f" ({cpu.get('type')})" if cpu else ""
+    seen = _("scales {target} between {min} and {max} pods, CPU target {cpu}{unit} of the request, "
+             "scale-down waits {wait}").format(
+        target=target, min=field(hpa, "spec.minReplicas") or 1, max=field(hpa, "spec.maxReplicas"),
+        cpu=cpu.get("averageUtilization", _("none")), unit=unit,
+        wait=_("the default 300 s") if down is None else _("{seconds} s").format(seconds=down))
     problems = []
     if ref.get("kind") != "Deployment" or ref.get("name") != "noon":
-        problems.append("it does not scale deployment/noon")
+        problems.append(_("it does not scale deployment/noon"))
     elif kube.get("deployment", "noon", namespace) is None:
-        problems.append(f"deployment/noon is not in {namespace}")
+        problems.append(_("deployment/noon is not in {namespace}").format(namespace=namespace))
     if (field(hpa, "spec.minReplicas") or 1, field(hpa, "spec.maxReplicas")) != (WANT["min"], WANT["max"]):
-        problems.append(f"the bounds are not {WANT['min']} to {WANT['max']}")
+        problems.append(_("the bounds are not {min} to {max}").format(min=WANT["min"], max=WANT["max"]))
     if cpu.get("type") != "Utilization" or cpu.get("averageUtilization") != WANT["cpu"]:
-        problems.append(f"the CPU target is not {WANT['cpu']}% of the request")
+        problems.append(_("the CPU target is not {cpu}% of the request").format(cpu=WANT["cpu"]))
     if down != WANT["down"]:
-        problems.append(f"the scale-down does not wait {WANT['down']} s")
+        problems.append(_("the scale-down does not wait {seconds} s").format(seconds=WANT["down"]))
     return CheckResult(TITLE, not problems, seen + ("" if not problems else ": " + "; ".join(problems)))

@@ -12,6 +12,7 @@ import requests
 from .. import config, kube, manifests, registry
 from ..checks import CheckResult
 from ..errors import LabError
+from ..i18n import _
 from . import task
 
 #: The learner's clone of the lesson's repository (tests point it elsewhere).
@@ -24,8 +25,8 @@ def pushed_tags(name: str = NAME) -> list[str]:
     try:
         return registry.tags(name)
     except requests.RequestException as err:
-        raise LabError(f"the registry at {config.REGISTRY_HOST} does not answer", state=str(err)[:200],
-                       hint="`labctl doctor` names what is down") from None
+        raise LabError(_("the registry at {host} does not answer").format(host=config.REGISTRY_HOST), state=str(err)[:200],
+                       hint=_("`labctl doctor` names what is down")) from None
 
 
 def repo_commits(repo: Path) -> list[str]:
@@ -45,21 +46,24 @@ def image_path() -> CheckResult:
     title = "k8s/deployment.yaml names the image you pushed"
     path = REPO / "k8s" / "deployment.yaml"
     if not path.is_file():
-        return CheckResult(title, False, f"no file {path.relative_to(REPO.parent)}")
+        return CheckResult(title, False, _("no file {path}").format(path=path.relative_to(REPO.parent)))
     try:
         docs = kube.load_docs(path)
     except Exception as err:  # noqa: BLE001 - a YAML error is what the learner sees
-        return CheckResult(title, False, f"{path.name} is not valid YAML: {str(err).splitlines()[0][:160]}")
+        return CheckResult(title, False, _("{file} is not valid YAML: {error}").format(
+            file=path.name, error=str(err).splitlines()[0][:160]))
     found = [c.get("image") for d in docs for c in manifests.containers(d)]
     pushed = _this_repo_pushes(REPO)
-    shown = ", ".join(pushed) or "none yet"
+    shown = ", ".join(pushed) or _("none yet")
     if not found:
-        return CheckResult(title, False, f"{path.name} has no container image; pushed from this repository: {shown}")
+        return CheckResult(title, False, _("{file} has no container image; pushed from this repository: {pushed}")
+                           .format(file=path.name, pushed=shown))
     wrong = [i for i in found if i not in pushed]
     if wrong:
-        return CheckResult(title, False, f"{path.name} names {', '.join(map(str, wrong))}; "
-                                         f"pushed from this repository's commits: {shown}")
-    return CheckResult(title, True, f"{path.name} names {', '.join(found)}, pushed from this repository")
+        return CheckResult(title, False, _("{file} names {images}; pushed from this repository's commits: {pushed}")
+                           .format(file=path.name, images=", ".join(map(str, wrong)), pushed=shown))
+    return CheckResult(title, True, _("{file} names {images}, pushed from this repository")
+                       .format(file=path.name, images=", ".join(found)))
 
 
 @task("06", "ingress-file")
@@ -67,27 +71,28 @@ def ingress_file() -> CheckResult:
     title = "k8s/ingress.yaml sends a *.localhost host to Service hello"
     path = REPO / "k8s" / "ingress.yaml"
     if not path.is_file():
-        return CheckResult(title, False, f"no file {path.relative_to(REPO.parent)} yet")
+        return CheckResult(title, False, _("no file {path} yet").format(path=path.relative_to(REPO.parent)))
     try:
         docs = manifests.load_dir(REPO / "k8s")
     except Exception as err:  # noqa: BLE001 - a YAML error is what the learner sees
-        return CheckResult(title, False, f"k8s/ does not load: {str(getattr(err, 'what', err)).splitlines()[0][:160]}")
+        return CheckResult(title, False, _("k8s/ does not load: {error}").format(
+            error=str(getattr(err, "what", err)).splitlines()[0][:160]))
     ingresses = [d for d in docs if d.get("kind") == "Ingress"]
     if not ingresses:
         kinds = [d.get("kind") for d in kube.load_docs(path)]
-        return CheckResult(title, False, f"{path.name} holds {kinds or 'nothing'}, no Ingress")
+        return CheckResult(title, False, _("{file} holds {kinds}, no Ingress").format(file=path.name, kinds=kinds or _("nothing")))
     hosts = [r.get("host") for d in ingresses for r in (d.get("spec") or {}).get("rules") or []]
     if not any(hosts):
-        return CheckResult(title, False, "the Ingress has no host in spec.rules")
+        return CheckResult(title, False, _("the Ingress has no host in spec.rules"))
     if not any(h and h.endswith(".localhost") for h in hosts):
-        return CheckResult(title, False, f"the Ingress's hosts {hosts} do not end in .localhost: "
-                                         "this machine does not answer for them")
+        return CheckResult(title, False, _("the Ingress's hosts {hosts} do not end in .localhost: "
+                                           "this machine does not answer for them").format(hosts=hosts))
     problems = [p for p in manifests.check_rules(docs) if p.startswith("Ingress/")]
     if problems:
         return CheckResult(title, False, "; ".join(problems))
     # No class is fine: traefik is the cluster's default IngressClass.
     others = sorted({c for d in ingresses if (c := (d.get("spec") or {}).get("ingressClassName")) not in (None, "traefik")})
     if others:
-        return CheckResult(title, False, f"ingressClassName is {', '.join(others)}; the cluster's only "
-                                         "Ingress controller serves the class traefik")
+        return CheckResult(title, False, _("ingressClassName is {classes}; the cluster's only "
+                                           "Ingress controller serves the class traefik").format(classes=", ".join(others)))
     return CheckResult(title, True, f"host {hosts[0]} → service hello:80")

@@ -8,6 +8,7 @@ from __future__ import annotations
 from .. import kube, waiting
 from ..checks import CheckResult
 from ..errors import WaitTimedOut
+from ..i18n import _
 from . import missing, task
 
 NAMESPACE = "lesson-08"
@@ -36,41 +37,45 @@ def back_service(namespace: str = NAMESPACE) -> CheckResult:
         return missing("Service", "back", namespace, title)
     dep = kube.get("deployment", "back", namespace)
     if dep is None:
-        return CheckResult(title, False, f"there is no deployment/back in {namespace}: no back pods to send to")
+        return CheckResult(title, False, _("there is no deployment/back in {namespace}: no back pods to send to")
+                           .format(namespace=namespace))
     selector = svc["spec"].get("selector") or {}
     if not selector:
-        return CheckResult(title, False, "service/back has no selector: Kubernetes picks no pods for it")
+        return CheckResult(title, False, _("service/back has no selector: Kubernetes picks no pods for it"))
     picked = [p for p in kube.get("pod", None, namespace, selector=kube.label_selector(selector)) or [] if _live(p)]
     back = {p["metadata"]["name"] for p in kube.get("pod", None, namespace, selector=kube.label_selector(
         dep["spec"]["selector"]["matchLabels"])) or [] if _live(p)}
     if not picked:
-        return CheckResult(title, False, f"it selects {_labels(selector)}: no pod in {namespace} has these labels, "
-                           "so it has no endpoints")
+        return CheckResult(title, False, _("it selects {labels}: no pod in {namespace} has these labels, "
+                                           "so it has no endpoints").format(labels=_labels(selector), namespace=namespace))
     others = sorted(p["metadata"]["name"] for p in picked if p["metadata"]["name"] not in back)
     if others:
-        return CheckResult(title, False, f"it selects {_labels(selector)}: that picks {len(picked)} pods, "
-                           f"{len(others)} of them not back pods ({', '.join(others)})")
+        return CheckResult(title, False, _("it selects {labels}: that picks {picked} pods, "
+                                           "{others} of them not back pods ({names})").format(
+            labels=_labels(selector), picked=len(picked), others=len(others), names=", ".join(others)))
     if len(picked) < len(back):
-        return CheckResult(title, False, f"it selects {_labels(selector)}: that picks {len(picked)} of the "
-                           f"{len(back)} back pods")
+        return CheckResult(title, False, _("it selects {labels}: that picks {picked} of the {back} back pods")
+                           .format(labels=_labels(selector), picked=len(picked), back=len(back)))
     ports = svc["spec"].get("ports") or []
     port = next((p for p in ports if p.get("port") == FRONT_PORT), None)
     if port is None:
-        return CheckResult(title, False, f"it listens on port(s) {[p.get('port') for p in ports]}; "
-                           f"the front calls http://back/api, which is port {FRONT_PORT}")
+        return CheckResult(title, False, _("it listens on port(s) {ports}; the front calls http://back/api, "
+                                           "which is port {port}").format(ports=[p.get("port") for p in ports],
+                                                                          port=FRONT_PORT))
     target = port.get("targetPort", FRONT_PORT)
     container = dep["spec"]["template"]["spec"]["containers"][0]
     listening = {c.get("name"): c["containerPort"] for c in container.get("ports") or []}
     if target not in listening.values() and target not in listening:
-        return CheckResult(title, False, f"it sends port {FRONT_PORT} to targetPort {target}; the back "
-                           f"container listens on {sorted(listening.values())}")
+        return CheckResult(title, False, _("it sends port {port} to targetPort {target}; the back "
+                                           "container listens on {ports}").format(
+            port=FRONT_PORT, target=target, ports=sorted(listening.values())))
     try:
         # A Service applied a moment ago gets its EndpointSlice within a second or so.
         ready = waiting.poll(lambda: _ready_endpoints(namespace) or None, timeout=5, what="endpoints of service/back")
     except WaitTimedOut:
         ready = []
     if not ready:
-        return CheckResult(title, False, "its selector picks the back pods, but it has no ready endpoints so far",
+        return CheckResult(title, False, _("its selector picks the back pods, but it has no ready endpoints so far"),
                            pending=True)
-    return CheckResult(title, True, f"{_labels(selector)} picks the {len(back)} back pods; "
-                       f"{len(ready)} ready endpoint(s), port {FRONT_PORT} → {target}")
+    return CheckResult(title, True, _("{labels} picks the {back} back pods; {ready} ready endpoint(s), port {port} → {target}")
+                       .format(labels=_labels(selector), back=len(back), ready=len(ready), port=FRONT_PORT, target=target))
