@@ -12,6 +12,7 @@ from docker.errors import APIError, ContainerError, ImageNotFound, NotFound
 from . import config
 from .docker_client import client
 from .errors import LabError
+from .i18n import _
 
 
 @dataclass
@@ -35,16 +36,16 @@ def run(image: str, command: list[str] | str | None = None, *, lab: str | None =
         c = client().containers.create(image, command, entrypoint=entrypoint, labels=config.labels(lab),
                                        mem_limit=memory, memswap_limit=memory, environment=env)
     except ImageNotFound:
-        raise LabError(f"image {image} is not on this machine",
-                       hint="build it first, or check the name and tag (`docker images`)") from None
+        raise LabError(_("image {image} is not on this machine").format(image=image),
+                       hint=_("build it first, or check the name and tag (`docker images`)")) from None
     try:
         try:
             c.start()
         except APIError as err:
             # What `docker run` reports as exit 127: the command is not in the image.
             if "executable file not found" in str(err) or "no such file" in str(err):
-                return RunResult(127, f"{command}: not found in {image}: {err.explanation}",
-                                 time.monotonic() - started)
+                return RunResult(127, _("{command}: not found in {image}: {explanation}").format(
+                    command=command, image=image, explanation=err.explanation), time.monotonic() - started)
             raise
         status = c.wait(timeout=120)
         seconds = time.monotonic() - started

@@ -9,6 +9,7 @@ import docker
 from docker.errors import DockerException
 
 from .errors import DockerUnavailable
+from .i18n import _
 
 
 @functools.lru_cache(maxsize=1)
@@ -24,15 +25,15 @@ def client() -> docker.DockerClient:
         return c
     except DockerException as err:
         client.cache_clear()
-        raise DockerUnavailable("the Docker engine does not answer", state=str(err)[-400:],
+        raise DockerUnavailable(_("the Docker engine does not answer"), state=str(err)[-400:],
                                 hint=start_hint()) from None
 
 
 def start_hint() -> str:
     system = platform.system()
     if system == "Darwin":
-        return ("start Docker Desktop; if it runs, export DOCKER_HOST=unix://$HOME/.docker/run/docker.sock "
-                "(or `docker context use desktop-linux`)")
+        return _("start Docker Desktop; if it runs, export DOCKER_HOST=unix://$HOME/.docker/run/docker.sock "
+                 "(or `docker context use desktop-linux`)")
     if system == "Windows":
-        return "start Docker Desktop (WSL 2 backend) and run the lab inside WSL"
-    return "start it: `sudo systemctl start docker`, or on a bare Debian machine `sudo tools/install-docker.sh`"
+        return _("start Docker Desktop (WSL 2 backend) and run the lab inside WSL")
+    return _("start it: `sudo systemctl start docker`, or on a bare Debian machine `sudo tools/install-docker.sh`")

@@ -17,6 +17,7 @@ from docker.errors import APIError, ImageNotFound
 from . import config
 from .docker_client import client
 from .errors import BuildFailed
+from .i18n import _
 from .progress import Progress
 
 _STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
@@ -62,11 +63,14 @@ def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", buil
     """
     context = Path(context)
     if not (context / dockerfile).is_file():
-        raise BuildFailed(f"no {dockerfile} at the root of {context}",
-                          state=f"files there: {', '.join(sorted(p.name for p in context.iterdir())[:12])}"
-                          if context.is_dir() else f"{context} does not exist",
-                          hint=f"add a {dockerfile} at the repository root: the build service (D2Hub) "
-                               "builds from the root Dockerfile")
+        if context.is_dir():
+            state = _("files there: {files}").format(files=", ".join(sorted(p.name for p in context.iterdir())[:12]))
+        else:
+            state = _("{path} does not exist").format(path=context)
+        raise BuildFailed(_("no {dockerfile} at the root of {context}").format(dockerfile=dockerfile, context=context),
+                          state=state,
+                          hint=_("add a {dockerfile} at the repository root: the build service (D2Hub) "
+                                 "builds from the root Dockerfile").format(dockerfile=dockerfile))
     _refuse_buildkit_only(context / dockerfile)
     mode = mode or config.detect_mode()
     args = base_args(context / dockerfile, mode)
@@ -78,7 +82,7 @@ def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", buil
     log: list[str] = []
     steps = cached = 0
     image_id = None
-    bar = Progress(f"build {tag}", echo=echo)
+    bar = Progress(_("build {image}").format(image=tag), echo=echo)
     try:
         # The HTTP read timeout is the longest silence allowed between two output lines.
         stream = api.build(path=str(context), dockerfile=dockerfile, tag=tag, buildargs=args, labels=all_labels,
@@ -86,8 +90,8 @@ def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", buil
         for chunk in stream:
             if "error" in chunk:
                 detail = chunk.get("errorDetail", {}).get("message", chunk["error"])
-                raise BuildFailed(f"docker build of {tag} failed", state="\n".join(log[-12:] + [detail]),
-                                  hint=_build_hint(detail))
+                raise BuildFailed(_("docker build of {image} failed").format(image=tag),
+                                  state="\n".join(log[-12:] + [detail]), hint=_build_hint(detail))
             text = chunk.get("stream", "")
             if "aux" in chunk and "ID" in chunk["aux"]:
                 image_id = chunk["aux"]["ID"]
@@ -102,14 +106,17 @@ def build(context: str | Path, tag: str, *, dockerfile: str = "Dockerfile", buil
                 if "Using cache" in line:
                     cached += 1
     except APIError as err:
-        raise BuildFailed(f"docker build of {tag} failed", state=str(err), hint=_build_hint(str(err))) from None
+        raise BuildFailed(_("docker build of {image} failed").format(image=tag), state=str(err),
+                          hint=_build_hint(str(err))) from None
     except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError, TimeoutError) as err:
         # the read timed out (docker-py reads the raw urllib3 stream): a silent step
-        step = next((line for line in reversed(log) if _STEP.match(line)), "before its first step")
-        raise BuildFailed(f"docker build of {tag} stopped: a step printed nothing for {silence:.0f}s",
-                          state="\n".join(log[-8:] + [f"silent at: {step}", f"({type(err).__name__})"]),
-                          hint="a step waiting on the network (this machine may have none) or on input hangs: "
-                               "make it print progress or finish; `docker build` of the same folder shows it live"
+        step = next((line for line in reversed(log) if _STEP.match(line)), _("before its first step"))
+        raise BuildFailed(_("docker build of {image} stopped: a step printed nothing for {seconds:.0f}s").format(
+                              image=tag, seconds=silence),
+                          state="\n".join(log[-8:] + [_("silent at: {step}").format(step=step),
+                                                      f"({type(err).__name__})"]),
+                          hint=_("a step waiting on the network (this machine may have none) or on input hangs: "
+                                 "make it print progress or finish; `docker build` of the same folder shows it live")
                           ) from None
     finally:
         bar.close()
@@ -160,22 +167,26 @@ def _refuse_buildkit_only(dockerfile: Path) -> None:
         match = _BUILDKIT_ONLY.match(line) or _HEREDOC.match(line)
         if match:
             feature = match.group(1).strip()
-            feature = f"a heredoc ({feature})" if feature.startswith("<<") else f"the {feature} option"
-            raise BuildFailed(f"{dockerfile.name}:{number} needs BuildKit: {feature}",
+            if feature.startswith("<<"):
+                what = _("{file}:{line} needs BuildKit: a heredoc ({feature})")
+            else:
+                what = _("{file}:{line} needs BuildKit: the {feature} option")
+            raise BuildFailed(what.format(file=dockerfile.name, line=number, feature=feature),
                               state=line.strip()[:160],
-                              hint="the lab builds with the classic builder (`DOCKER_BUILDKIT=0 docker build`): "
-                                   "write that step without it (a COPY of the files, then one RUN line)")
+                              hint=_("the lab builds with the classic builder (`DOCKER_BUILDKIT=0 docker build`): "
+                                     "write that step without it (a COPY of the files, then one RUN line)"))
 
 
 def _build_hint(detail: str) -> str:
     if "requires BuildKit" in detail:
-        return "the Dockerfile uses a BuildKit-only feature: the lab's classic builder cannot build it; rewrite that line"
+        return _("the Dockerfile uses a BuildKit-only feature: the lab's classic builder cannot build it; "
+                 "rewrite that line")
     if "pull access denied" in detail or "not found" in detail and "manifest" in detail:
-        return ("the base image could not be pulled: online, check the FROM line and your network; "
-                "offline, build the kit first (offline-kit/build.sh) and pass --offline")
+        return _("the base image could not be pulled: online, check the FROM line and your network; "
+                 "offline, build the kit first (offline-kit/build.sh) and pass --offline")
     if "COPY failed" in detail or "no such file" in detail.lower():
-        return "a COPY names a file that is not in the build context (the repo root): check its path"
-    return "read the last build lines above; fix the Dockerfile line they name"
+        return _("a COPY names a file that is not in the build context (the repo root): check its path")
+    return _("read the last build lines above; fix the Dockerfile line they name")
 
 
 def layers(image: str) -> list[dict]:
@@ -205,7 +216,7 @@ def exists(image: str) -> bool:
 
 def tag(image: str, new_tag: str) -> None:
     """Give ``image`` another name. Twin: ``docker tag IMAGE NEW_TAG``"""
-    repo, _, version = new_tag.rpartition(":")
+    repo, _sep, version = new_tag.rpartition(":")
     if not repo or "/" in version:
         repo, version = new_tag, "latest"
     client().images.get(image).tag(repo, version)
@@ -216,16 +227,16 @@ def push(image: str, *, echo: bool = True) -> str:
 
     Twin: ``docker push IMAGE``
     """
-    repo, _, version = image.rpartition(":")
-    bar = Progress(f"push {image}", echo=echo)
+    repo, _sep, version = image.rpartition(":")
+    bar = Progress(_("push {image}").format(image=image), echo=echo)
     digest = ""
     layers_done: set[str] = set()
     layer_ids: set[str] = set()
     try:
         for chunk in client().api.push(repo, tag=version, stream=True, decode=True):
             if "error" in chunk:
-                raise BuildFailed(f"docker push of {image} failed", state=chunk["error"],
-                                  hint="is the local registry up? `labctl up` starts it at localhost:5001")
+                raise BuildFailed(_("docker push of {image} failed").format(image=image), state=chunk["error"],
+                                  hint=_("is the local registry up? `labctl up` starts it at localhost:5001"))
             if "id" in chunk:
                 layer_ids.add(chunk["id"])
                 if chunk.get("status") in ("Pushed", "Layer already exists", "Mounted from"):
@@ -235,12 +246,13 @@ def push(image: str, *, echo: bool = True) -> str:
             if "Digest" in aux:
                 digest = aux["Digest"]
     except APIError as err:
-        raise BuildFailed(f"docker push of {image} failed", state=str(err),
-                          hint="is the local registry up? `labctl up` starts it at localhost:5001") from None
+        raise BuildFailed(_("docker push of {image} failed").format(image=image), state=str(err),
+                          hint=_("is the local registry up? `labctl up` starts it at localhost:5001")) from None
     finally:
         bar.close()
     if not digest:
-        raise BuildFailed(f"docker push of {image} reported no digest", hint="retry; check `docker logs kubelab-registry`")
+        raise BuildFailed(_("docker push of {image} reported no digest").format(image=image),
+                          hint=_("retry; check `docker logs kubelab-registry`"))
     return digest
 
 

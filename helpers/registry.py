@@ -14,6 +14,7 @@ from docker.errors import APIError, NotFound
 from . import config, waiting
 from .docker_client import client
 from .errors import ClusterError, PortInUse
+from .i18n import _
 from .ports import port_owner
 
 
@@ -36,29 +37,32 @@ def ensure(mode: config.Mode) -> str:
     state = status()
     if state == "running":
         wait_ready()
-        return "already running"
+        return _("already running")
     if state == "stopped":
         client().containers.get(config.REGISTRY_NAME).start()
         wait_ready()
-        return "started"
+        return _("started")
     owner = port_owner(config.REGISTRY_PORT)
     if owner:
-        raise PortInUse(f"port {config.REGISTRY_PORT} is taken, the local registry needs it", state=owner,
-                        hint=f"stop what listens on {config.REGISTRY_PORT} (see above), then run `labctl up` again")
+        raise PortInUse(_("port {port} is taken, the local registry needs it").format(port=config.REGISTRY_PORT),
+                        state=owner,
+                        hint=_("stop what listens on {port} (see above), then run `labctl up` again").format(
+                            port=config.REGISTRY_PORT))
     image = mode.image(REGISTRY_IMAGE)
     if mode.offline and not _image_present(image):
-        raise ClusterError(f"the offline kit's registry image {image} is missing",
-                           hint="build the kit: offline-kit/build.sh (about 15 minutes the first time)")
+        raise ClusterError(_("the offline kit's registry image {image} is missing").format(image=image),
+                           hint=_("build the kit: offline-kit/build.sh (about 15 minutes the first time)"))
     try:
         client().containers.run(image, name=config.REGISTRY_NAME, detach=True,
                                 restart_policy={"Name": "always"},
                                 ports={"5000/tcp": ("127.0.0.1", config.REGISTRY_PORT)},
                                 labels=config.labels())
     except APIError as err:
-        raise ClusterError("the registry container did not start", state=str(err),
-                           hint="online: check that `docker pull registry:2` works; offline: pass --offline") from None
+        raise ClusterError(_("the registry container did not start"), state=str(err),
+                           hint=_("online: check that `docker pull registry:2` works; offline: pass --offline")
+                           ) from None
     wait_ready()
-    return "created"
+    return _("created")
 
 
 def _image_present(image: str) -> bool:
@@ -76,9 +80,10 @@ def wait_ready(timeout: float = 30) -> None:
         except requests.RequestException:
             return None
 
-    waiting.poll(answers, timeout=timeout, what=f"the registry at {config.REGISTRY_HOST} answering", error=ClusterError,
+    waiting.poll(answers, timeout=timeout, error=ClusterError,
+                 what=_("the registry at {host} answering").format(host=config.REGISTRY_HOST),
                  seen=lambda: client().containers.get(config.REGISTRY_NAME).logs(tail=10).decode(errors="replace"),
-                 hint="`docker logs kubelab-registry`; remove it with `labctl down` and run `labctl up`")
+                 hint=_("`docker logs kubelab-registry`; remove it with `labctl down` and run `labctl up`"))
 
 
 def connect(network: str = "kind") -> None:
@@ -147,6 +152,7 @@ def forget(repository: str) -> bool:
     path = f"/var/lib/registry/docker/registry/v2/repositories/{repository}"
     code, out = client().containers.get(config.REGISTRY_NAME).exec_run(["rm", "-rf", path])
     if code != 0:
-        raise ClusterError(f"could not remove {repository} from the registry", state=out.decode(errors="replace"),
-                           hint="`labctl down` then `labctl up` starts an empty registry")
+        raise ClusterError(_("could not remove {repository} from the registry").format(repository=repository),
+                           state=out.decode(errors="replace"),
+                           hint=_("`labctl down` then `labctl up` starts an empty registry"))
     return True

@@ -23,6 +23,7 @@ from kubernetes import watch as k8s_watch
 from kubernetes.client.rest import ApiException
 
 from .errors import LabError, WaitTimedOut
+from .i18n import _
 
 T = TypeVar("T")
 
@@ -82,7 +83,7 @@ def watch(sources: Source | list[Source], judge: Callable[[View], T | None], *, 
         return verdict
     events: queue.Queue = queue.Queue()
     stop = threading.Event()
-    watchers = [k8s_watch.Watch() for _ in sources]
+    watchers = [k8s_watch.Watch() for _src in sources]
     for src, watcher in zip(sources, watchers):
         threading.Thread(target=_stream, args=(src, watcher, versions[src.key], deadline, stop, events),
                          daemon=True, name=f"kubelab-watch-{src.key}").start()
@@ -106,7 +107,7 @@ def watch(sources: Source | list[Source], judge: Callable[[View], T | None], *, 
         for watcher in watchers:
             _hang_up(watcher)
     _timed_out(what, timeout, seen(view) if seen else _summary(view), hint, error,
-               "read the state above; `kubectl describe` the object for more")
+               _("read the state above; `kubectl describe` the object for more"))
 
 
 def poll(probe: Callable[[], T | None], *, timeout: float, what: str, seen: Callable[[], str] | None = None,
@@ -132,14 +133,15 @@ def poll(probe: Callable[[], T | None], *, timeout: float, what: str, seen: Call
             return result
         left = deadline - time.monotonic()
         if left <= 0:
-            _timed_out(what, timeout, seen() if seen else "", hint, error, "read the state above and retry")
+            _timed_out(what, timeout, seen() if seen else "", hint, error, _("read the state above and retry"))
         time.sleep(min(interval, left))
 
 
 def _timed_out(what: str, timeout: float, state: str, hint: str | Callable[[str], str], error: type[LabError],
                default_hint: str):
     text = hint(state) if callable(hint) else hint
-    raise error(f"{what}: not done within {timeout:.0f}s", state=state, hint=text or default_hint)
+    raise error(_("{what}: not done within {seconds:.0f}s").format(what=what, seconds=timeout), state=state,
+                hint=text or default_hint)
 
 
 def _hang_up(watcher: k8s_watch.Watch) -> None:
@@ -198,9 +200,9 @@ def _summary(view: View) -> str:
     lines = []
     for key, objects in view.items():
         if not objects:
-            lines.append(f"{key}: none")
+            lines.append(_("{key}: none").format(key=key))
         for name, obj in objects.items():
             conditions = ", ".join(f"{c.get('type')}={c.get('status')}"
                                    for c in (obj.get("status") or {}).get("conditions") or [])
-            lines.append(f"{key} {name}: {conditions or 'no conditions'}")
+            lines.append(f"{key} {name}: {conditions or _('no conditions')}")
     return "\n".join(lines)
