@@ -204,5 +204,6 @@ def _summary(view: View) -> str:
         for name, obj in objects.items():
             conditions = ", ".join(f"{c.get('type')}={c.get('status')}"
                                    for c in (obj.get("status") or {}).get("conditions") or [])
-            lines.append(f"{key} {name}: {conditions or _('no conditions')}")
+            conditions = conditions or _("no conditions")
+            lines.append(f"{key} {name}: {conditions}")
     return "\n".join(lines)
