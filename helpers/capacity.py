@@ -17,6 +17,7 @@ import yaml
 
 from . import cluster, config, kube
 from .errors import LabError
+from .i18n import _
 from .shell import run
 
 SIDE_CLUSTER = "kubelab-capacity"
@@ -150,7 +151,7 @@ def worst_moment(samples: list[dict], names: tuple[str, ...] | list[str]) -> tup
     ((7, 5), (4, 5))
     """
     if not samples:
-        raise LabError("no samples: the day was not recorded", "start the recorder before the load")
+        raise LabError(_("no samples: the day was not recorded"), _("start the recorder before the load"))
     best = max(sum(s["ready"].get(n, 0) for n in names) for s in samples)
     return best, next(s["t"] for s in samples if sum(s["ready"].get(n, 0) for n in names) == best)
 
@@ -231,14 +232,17 @@ class DayRecorder:
         self._thread.join(timeout if timeout is not None else self.timeout + 60)
         if self._thread.is_alive():
             self._stop.set()
-            raise LabError(f"the day in {self.namespace} has not ended", f"`kubectl get pod {self.load_pod} -n "
-                           f"{self.namespace}`: is it still running? `kubectl logs {self.load_pod}` says where it is")
+            raise LabError(_("the day in {namespace} has not ended").format(namespace=self.namespace),
+                           _("`kubectl get pod {pod} -n {namespace}`: is it still running? "
+                             "`kubectl logs {pod}` says where it is").format(pod=self.load_pod, namespace=self.namespace))
         if self.error is not None:
             raise self.error
         pod = kube.get("pod", self.load_pod, self.namespace)
         if pod is None:
-            raise LabError(f"no pod {self.load_pod} in {self.namespace}: the day never started",
-                           f"apply the day's file: kubectl apply -f ../k8s/lessons/05/day.yaml -n {self.namespace}")
+            raise LabError(_("no pod {pod} in {namespace}: the day never started").format(
+                pod=self.load_pod, namespace=self.namespace),
+                _("apply the day's file: kubectl apply -f ../k8s/lessons/05/day.yaml -n {namespace}").format(
+                    namespace=self.namespace))
         return day_of(pod, self.samples, self.pool, self.dedicated)
 
 
@@ -255,7 +259,8 @@ def day_of(pod: dict, samples: list[dict], pool: str = POOL, dedicated: tuple[st
     state = ((pod.get("status") or {}).get("containerStatuses") or [{}])[0].get("state") or {}
     began = (state.get("terminated") or state.get("running") or {}).get("startedAt")
     if not began:
-        raise LabError(f"pod {pod['metadata']['name']} has not started", "kubectl describe pod day: its events say why")
+        raise LabError(_("pod {pod} has not started").format(pod=pod["metadata"]["name"]),
+                       _("kubectl describe pod day: its events say why"))
     t0 = _epoch(began)
     timed = [{**s, "t": round(s["at"] - t0, 1)} for s in samples]
     return Day(timed, peaks, int(env["END"]), pool, tuple(dedicated))

@@ -32,6 +32,7 @@ import yaml
 
 from . import config, kube, manifests, pipeline, waiting
 from .errors import LabError
+from .i18n import _
 
 #: The command the test stage runs in the checkout (standard library unittest:
 #: ``tests/test_*.py``; ``-m`` puts the repository's root on the import path).
@@ -98,9 +99,10 @@ class Watcher:
     def wait_for(self, commit: str, timeout: float = 300) -> Deploy:
         """Block until ``commit`` went through the loop; returns its record."""
         return waiting.poll(lambda: next((d for d in self.deploys if d.commit == commit), None), timeout=timeout,
-                            what=f"commit {commit} through the CI/CD loop",
-                            seen=lambda: f"deployed so far: {[d.commit for d in self.deploys] or 'nothing'}",
-                            hint="is the loop running (Watcher.start)? `git log` shows the commits it sees")
+                            what=_("commit {commit} through the CI/CD loop").format(commit=commit),
+                            seen=lambda: _("deployed so far: {commits}").format(
+                                commits=[d.commit for d in self.deploys] or _("nothing")),
+                            hint=_("is the loop running (Watcher.start)? `git log` shows the commits it sees"))
 
     def stop(self) -> None:
         self._stop.set()
@@ -203,23 +205,27 @@ def test_stage(workdir: str | Path, *, timeout: float = 120) -> Stage:
     workdir = Path(workdir)
     started = time.monotonic()
     if not (workdir / "tests").is_dir():
-        return Stage("test", False, time.monotonic() - started, f"no tests/ folder in {workdir.name}: nothing to run")
+        return Stage("test", False, time.monotonic() - started,
+                     _("no tests/ folder in {folder}: nothing to run").format(folder=workdir.name))
     try:
         proc = subprocess.run([sys.executable, *TEST_COMMAND], cwd=workdir, capture_output=True, text=True,
                               timeout=timeout, env={**_git_env(), "PYTHONDONTWRITEBYTECODE": "1"})
         output, code = proc.stdout + proc.stderr, proc.returncode
     except subprocess.TimeoutExpired as err:
         output = (err.stdout or b"").decode(errors="replace") if isinstance(err.stdout, bytes) else (err.stdout or "")
-        return Stage("test", False, time.monotonic() - started, f"the tests did not finish in {timeout:.0f}s", output)
+        return Stage("test", False, time.monotonic() - started,
+                     _("the tests did not finish in {seconds:.0f}s").format(seconds=timeout), output)
     ran = re.search(r"^Ran (\d+) tests?", output, re.M)
     count = int(ran.group(1)) if ran else 0
     failing = re.findall(r"^(?:FAIL|ERROR): (\w+)", output, re.M)
     if code == 0 and count:
-        detail = f"{count} test(s) passed"
+        detail = _("{count} test(s) passed").format(count=count)
     elif code == 0 or (count == 0 and not failing):
-        detail = "no tests found in tests/ (files named test_*.py)" if count == 0 else f"exit code {code}"
+        detail = (_("no tests found in tests/ (files named test_*.py)") if count == 0
+                  else _("exit code {code}").format(code=code))
     else:
-        detail = f"{len(failing) or '?'} of {count} test(s) failed: {', '.join(failing) or 'see the output'}"
+        detail = _("{failed} of {count} test(s) failed: {names}").format(
+            failed=len(failing) or "?", count=count, names=", ".join(failing) or _("see the output"))
     return Stage("test", code == 0 and count > 0, time.monotonic() - started, detail, output)
 
 
@@ -281,10 +287,10 @@ def run_commit(origin: str | Path, commit: str = "main", *, namespace: str, name
     def skipped(*names: str) -> None:
         if echo:
             for n in names:
-                say(f"[{n}] - skipped: an earlier stage failed")
+                say(_("[{stage}] - skipped: an earlier stage failed").format(stage=n))
 
     if echo:
-        say(f"push to {branch}, commit {sha}: checkout → test → image path → build+deploy")
+        say(_("push to {branch}, commit {sha}: checkout → test → image path → build+deploy").format(branch=branch, sha=sha))
     started = time.monotonic()
     try:
         checkout(origin, sha, workdir)
@@ -300,13 +306,13 @@ def run_commit(origin: str | Path, commit: str = "main", *, namespace: str, name
             say(_failures(tested.output))
         skipped("image path", "build+deploy")
         if echo:
-            say(f"✗ red: commit {sha} is not deployed; the live version is unchanged")
+            say(_("✗ red: commit {sha} is not deployed; the live version is unchanged").format(sha=sha))
         return run
     image = f"{config.REGISTRY_HOST}/{name}:{sha}"
     started = time.monotonic()
     changed = write_image(workdir, name, image)
     stage(Stage("image path", True, time.monotonic() - started,
-                f"k8s/{', k8s/'.join(changed)} → {image}" if changed else f"k8s/ already names {image}"))
+                f"k8s/{', k8s/'.join(changed)} → {image}" if changed else _("k8s/ already names {image}").format(image=image)))
     started = time.monotonic()
     try:
         result = pipeline.run(workdir, name=name, namespace=namespace, tag=sha, echo=False)
@@ -314,15 +320,15 @@ def run_commit(origin: str | Path, commit: str = "main", *, namespace: str, name
         stage(Stage("build+deploy", False, time.monotonic() - started, err.what))
         if echo:
             say(err.render())
-            say(f"✗ red: commit {sha} is not live")
+            say(_("✗ red: commit {sha} is not live").format(sha=sha))
         return run
     for s in result.steps:
         if echo:
             say(f"    {s.line()}")
     run.image, run.url = result.image, result.url
-    stage(Stage("build+deploy", True, result.seconds, f"{result.image} live at {result.url}"))
+    stage(Stage("build+deploy", True, result.seconds, _("{image} live at {url}").format(image=result.image, url=result.url)))
     if echo:
-        say(f"✓ green: commit {sha} is live at {result.url} ({run.seconds:.1f}s)")
+        say(_("✓ green: commit {sha} is live at {url} ({seconds:.1f}s)").format(sha=sha, url=result.url, seconds=run.seconds))
     return run
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from . import config, images, kube, manifests, waiting
 from .errors import LabError
+from .i18n import _
 
 HELLO = config.REPO_ROOT / "apps" / "hello"
 LESSON_MANIFESTS = config.K8S_DIR / "lessons"
@@ -54,14 +55,14 @@ def begin(lesson: str, *, images: tuple[str, ...] = ("v1",), namespace: bool = T
     current = run(["kubectl", "config", "current-context"], check=False).stdout.strip()
     if current != config.KIND_CONTEXT:
         run(["kubectl", "config", "use-context", config.KIND_CONTEXT])
-    done = [f"kubectl context {config.KIND_CONTEXT}"]
+    done = [_("kubectl context {context}").format(context=config.KIND_CONTEXT)]
     for version in images:
-        done.append(f"image {hello_image(version, plain=True)} in the registry")
+        done.append(_("image {image} in the registry").format(image=hello_image(version, plain=True)))
     ns = None
     if namespace:
         ns = fresh_namespace(f"lesson-{lesson}", lab=lesson)
-        done.append(f"namespace {ns} (empty)")
-    print("Ready: " + "; ".join(done))
+        done.append(_("namespace {namespace} (empty)").format(namespace=ns))
+    print(_("Ready: {done}").format(done="; ".join(done)))
     return ns
 
 
@@ -132,9 +133,11 @@ def time_pod_recovery(namespace: str, selector: str, replicas: int, timeout: flo
 
     seconds = waiting.watch(
         waiting.Source("pods", dyn.resources.get(api_version="v1", kind="Pod"), dyn, namespace, selector=selector),
-        recovered, timeout=timeout, what=f"{replicas} pods Ready again after deleting {victim}",
-        seen=lambda view: f"Ready: {', '.join(ready_names(view)) or 'none'}",
-        hint=f"`kubectl get pods -n {namespace} -l {selector}` and `kubectl describe` the one that is not Ready")
+        recovered, timeout=timeout,
+        what=_("{replicas} pods Ready again after deleting {pod}").format(replicas=replicas, pod=victim),
+        seen=lambda view: _("Ready: {pods}").format(pods=", ".join(ready_names(view)) or _("none")),
+        hint=_("`kubectl get pods -n {namespace} -l {selector}` and `kubectl describe` the one that is not Ready")
+        .format(namespace=namespace, selector=selector))
     return victim, seconds
 
 
@@ -170,8 +173,8 @@ def hpa_sample(namespace: str, name: str = "web") -> dict:
     """
     hpa = kube.get("hpa", name, namespace)
     if hpa is None:
-        raise LabError(f"there is no HorizontalPodAutoscaler {name} in {namespace}",
-                       hint=f"apply its file first: kubectl apply -f <hpa.yaml> -n {namespace}")
+        raise LabError(_("there is no HorizontalPodAutoscaler {name} in {namespace}").format(name=name, namespace=namespace),
+                       hint=_("apply its file first: kubectl apply -f <hpa.yaml> -n {namespace}").format(namespace=namespace))
     dep = kube.apps().read_namespaced_deployment(name, namespace)
     return {"cpu_percent": kube.hpa_cpu(hpa), "desired": (hpa.get("status") or {}).get("desiredReplicas") or 0,
             "ready": dep.status.ready_replicas or 0,
@@ -191,9 +194,10 @@ def wait_hpa_measuring(namespace: str, name: str = "web", timeout: float = 120) 
         return hpa_sample(namespace, name) if hpa and kube.hpa_cpu(hpa) is not None else None
 
     return waiting.watch(waiting.Source("hpa", hpas, dyn, namespace, name=name), measured, timeout=timeout,
-                         what=f"HPA {name}'s first CPU measurement",
-                         seen=lambda view: "TARGETS still <unknown>" if view["hpa"] else f"no HPA {name}",
-                         hint=f"is metrics-server up? `kubectl top pods -n {namespace}`")
+                         what=_("HPA {name}'s first CPU measurement").format(name=name),
+                         seen=lambda view: _("TARGETS still <unknown>") if view["hpa"]
+                         else _("no HPA {name}").format(name=name),
+                         hint=_("is metrics-server up? `kubectl top pods -n {namespace}`").format(namespace=namespace))
 
 
 # --- lesson 01: a VM beside a container, both measured on this machine --------

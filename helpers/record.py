@@ -12,6 +12,7 @@ import hashlib
 import json
 
 from . import config
+from .i18n import _
 
 RECORD_FILE = "/kind/kubelab-config"
 FORMAT = 2
@@ -64,7 +65,7 @@ def write(record: dict) -> None:
     body = json.dumps(record, sort_keys=True)
     code, out = _control_plane().exec_run(["sh", "-c", f"cat > {RECORD_FILE} <<'EOF'\n{body}\nEOF"])
     if code != 0:  # else every later `up` would find a cluster it cannot judge
-        raise ClusterError("could not record the cluster's settings on its node", state=out.decode())
+        raise ClusterError(_("could not record the cluster's settings on its node"), state=out.decode())
 
 
 def recorded_mode() -> config.Mode | None:
@@ -97,20 +98,21 @@ def differences(have: dict, want: dict) -> list[str]:
     ['made online, `up` would make it offline', 'it has 3 node(s), `up` would make 1']
     """
     if not have:
-        return ["its node carries no kubelab record (made by hand, or by another tool)"]
+        return [_("its node carries no kubelab record (made by hand, or by another tool)")]
     if "format" not in have:
         if have.get("fingerprint") == fingerprint(want["config"]):
             return []
-        return ["it was made from another kind config or kubelab version (an old record, no details)"]
+        return [_("it was made from another kind config or kubelab version (an old record, no details)")]
     out = []
     if have.get("mode") != want["mode"]:
-        out.append(f"made {have.get('mode')}, `up` would make it {want['mode']}")
+        out.append(_("made {have}, `up` would make it {want}").format(have=have.get("mode"), want=want["mode"]))
     if have.get("node_image") != want["node_image"]:
-        out.append(f"node image {have.get('node_image')}, `up` would use {want['node_image']}")
+        out.append(_("node image {have}, `up` would use {want}").format(have=have.get("node_image"),
+                                                                       want=want["node_image"]))
     if have.get("nodes") != want["nodes"]:
-        out.append(f"it has {have.get('nodes')} node(s), `up` would make {want['nodes']}")
+        out.append(_("it has {have} node(s), `up` would make {want}").format(have=have.get("nodes"), want=want["nodes"]))
     fields = [f for f in _config_differences(have.get("config") or {}, want["config"])
               if have.get("nodes") == want["nodes"] or not f.startswith("nodes")]
     if fields:
-        out.append(f"its kind config differs in {', '.join(fields)}")
+        out.append(_("its kind config differs in {fields}").format(fields=", ".join(fields)))
     return out

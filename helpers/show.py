@@ -14,6 +14,7 @@ import yaml
 
 from . import config
 from .errors import LabError
+from .i18n import _
 from .progress import in_notebook
 
 QUIZ_DIR = config.REPO_ROOT / "notebooks" / "quizzes"
@@ -48,8 +49,8 @@ def show_file(path: str | Path, language: str | None = None) -> _File:
     if not target.is_absolute():
         target = (Path.cwd() / target)
     if not target.is_file():
-        raise LabError(f"no file {path} (looked in {target.parent})",
-                       "run the notebook from its folder (JupyterLab does), or give a path from there")
+        raise LabError(_("no file {path} (looked in {folder})").format(path=path, folder=target.parent),
+                       _("run the notebook from its folder (JupyterLab does), or give a path from there"))
     if language is None:
         language = {".yaml": "yaml", ".yml": "yaml", ".py": "python", ".sh": "bash", ".java": "java",
                     ".xml": "xml", ".toml": "toml", ".json": "json"}.get(target.suffix, "docker"
@@ -62,7 +63,8 @@ def load_quiz(lesson: str) -> list[dict]:
     """The questions of ``notebooks/quizzes/<lesson>.yaml``: each has q, options, answer (index), why."""
     path = QUIZ_DIR / f"{lesson}.yaml"
     if not path.is_file():
-        raise LabError(f"no quiz for lesson {lesson} ({path})", "add notebooks/quizzes/<lesson>.yaml")
+        raise LabError(_("no quiz for lesson {lesson} ({path})").format(lesson=lesson, path=path),
+                       "add notebooks/quizzes/<lesson>.yaml")
     questions = yaml.safe_load(path.read_text()) or []
     for i, q in enumerate(questions, 1):
         missing = {"q", "options", "answer", "why"} - set(q)
@@ -76,18 +78,19 @@ def load_quiz(lesson: str) -> list[dict]:
 
 
 def quiz_text(questions: list[dict]) -> str:
-    """The quiz as text: questions and options, no answers (they come on choosing)."""
+    """The quiz as text: questions and options, no answers (they come on choosing).
+    The questions' texts are messages of the catalog (babel.cfg extracts the quiz files)."""
     lines = []
     for i, q in enumerate(questions, 1):
-        lines.append(f"{i}. {q['q']}")
-        lines += [f"   {chr(97 + j)}) {opt}" for j, opt in enumerate(q["options"])]
-    lines.append("(In JupyterLab, pick an answer to see whether it is right and why; "
-                 "in a terminal: labctl quiz LESSON --answers.)")
+        lines.append(f"{i}. {_(q['q'])}")
+        lines += [f"   {chr(97 + j)}) {_(opt)}" for j, opt in enumerate(q["options"])]
+    lines.append(_("(In JupyterLab, pick an answer to see whether it is right and why; "
+                   "in a terminal: labctl quiz LESSON --answers.)"))
     return "\n".join(lines)
 
 
 def answers_text(questions: list[dict]) -> str:
-    return "\n".join(f"{i}. {chr(97 + q['answer'])}) {q['options'][q['answer']]} — {q['why']}"
+    return "\n".join(f"{i}. {chr(97 + q['answer'])}) {_(q['options'][q['answer']])} — {_(q['why'])}"
                      for i, q in enumerate(questions, 1))
 
 
@@ -105,7 +108,7 @@ class _Quiz:
 
         boxes = []
         for i, q in enumerate(self.questions, 1):
-            choice = widgets.RadioButtons(options=[(o, j) for j, o in enumerate(q["options"])], value=None,
+            choice = widgets.RadioButtons(options=[(_(o), j) for j, o in enumerate(q["options"])], value=None,
                                           layout={"width": "max-content"})
             verdict = widgets.HTML()
 
@@ -114,11 +117,12 @@ class _Quiz:
                     return
                 right = change["new"] == q["answer"]
                 colour = "#1a7f37" if right else "#cf222e"
-                word = "Right." if right else "Not quite."
-                verdict.value = (f"<span style='color:{colour}'><b>{word}</b></span> {html.escape(q['why'])}")
+                word = _("Right.") if right else _("Not quite.")
+                verdict.value = (f"<span style='color:{colour}'><b>{html.escape(word)}</b></span> "
+                                 f"{html.escape(_(q['why']))}")
 
             choice.observe(judge, names="value")
-            boxes.append(widgets.VBox([widgets.HTML(f"<b>{i}.</b> {html.escape(q['q'])}"), choice, verdict]))
+            boxes.append(widgets.VBox([widgets.HTML(f"<b>{i}.</b> {html.escape(_(q['q']))}"), choice, verdict]))
         bundle = widgets.VBox(boxes)._repr_mimebundle_() or {}
         bundle["text/plain"] = repr(self)
         return bundle

@@ -7,6 +7,7 @@ import html
 import time
 
 from . import kube
+from .i18n import _
 from .progress import in_notebook
 
 COLUMNS = ("name", "ready", "status", "restarts", "node")
@@ -67,8 +68,9 @@ def rollout_line(p: dict) -> str:
     'new pods 2/3, available 3/3, pods running 4 (2 old one(s) still to go)'
     """
     old = max(p["pods"] - min(p["updated"], p["want"]), 0)
-    return (f"new pods {p['updated']}/{p['want']}, available {p['available']}/{p['want']}, "
-            f"pods running {p['pods']} ({old} old one(s) still to go)")
+    return (_("new pods {updated}/{want}, available {available}/{want}, pods running {pods} "
+              "({old} old one(s) still to go)")
+            .format(updated=p["updated"], want=p["want"], available=p["available"], pods=p["pods"], old=old))
 
 
 def watch_rollout(deployment: str, namespace: str = "default", *, timeout: float = 180,
@@ -83,7 +85,7 @@ def watch_rollout(deployment: str, namespace: str = "default", *, timeout: float
         import ipywidgets as widgets  # noqa: PLC0415
         from IPython.display import display  # noqa: PLC0415
 
-        bar = widgets.IntProgress(value=0, min=0, max=1, description=f"{deployment[:12]} rollout")
+        bar = widgets.IntProgress(value=0, min=0, max=1, description=_("{name} rollout").format(name=deployment[:12]))
         label = widgets.Label("")
         display(widgets.HBox([bar, label]))
     last = ""
