@@ -191,7 +191,7 @@ def _node_image(mode: config.Mode) -> str:
     if mode.offline:
         raise ClusterError(_("the offline kit's node image {image} is not built").format(image=image),
                            hint=_("build the kit first: offline-kit/build.sh (about 15 minutes cold, minutes when cached)"))
-    repository, _, digest = image.partition("@")
+    repository, _at, digest = image.partition("@")
     bar = Progress(_("pull {image}").format(image=repository), total=None)
     layers: dict[str, bool] = {}
     try:

@@ -26,6 +26,7 @@ from kubernetes.stream import stream
 
 from . import config, waiting
 from .errors import ClusterError, DeployFailed, ManifestInvalid
+from .i18n import N_, _
 
 FIELD_MANAGER = "kubelab"
 _clients: dict[tuple[str, bool], k8s.ApiClient] = {}
@@ -57,10 +58,10 @@ class ApiClient(k8s.ApiClient):
             return super().call_api(*args, **kwargs)
         except urllib3.exceptions.HTTPError as err:
             reason = getattr(err, "reason", None) or err
-            raise ClusterError(f"the Kubernetes API server at {self.configuration.host} does not answer",
+            raise ClusterError(_("the Kubernetes API server at {host} does not answer").format(host=self.configuration.host),
                                state=f"{type(reason).__name__}: {reason}"[:400],
-                               hint="start Docker, then `labctl up` (it waits until the API server answers "
-                                    "steadily) and run this again; for another cluster pass --context") from err
+                               hint=_("start Docker, then `labctl up` (it waits until the API server answers "
+                                      "steadily) and run this again; for another cluster pass --context")) from err
 
 
 def context_name(context: str | None = None) -> str:
@@ -79,8 +80,8 @@ def api(context: str | None = None, *, retry: bool = True) -> k8s.ApiClient:
             kconfig.load_kube_config(context=name, client_configuration=settings)
             _clients[name, retry] = ApiClient(configuration=settings)
         except (kconfig.ConfigException, FileNotFoundError, TypeError) as err:
-            raise ClusterError(f"no kubeconfig context {name!r}", state=str(err)[:300],
-                               hint="create the lab cluster: `labctl up` (or pass --context for another cluster)") from None
+            raise ClusterError(_("no kubeconfig context {name}").format(name=repr(name)), state=str(err)[:300],
+                               hint=_("create the lab cluster: `labctl up` (or pass --context for another cluster)")) from None
     return _clients[name, retry]
 
 
@@ -144,32 +145,34 @@ def _read_text(path: Path) -> str:
         return path.read_bytes().decode("utf-8")
     except UnicodeDecodeError as err:
         line = path.read_bytes()[:err.start].count(b"\n") + 1
-        raise ManifestInvalid(f"{path}:{line} is not UTF-8 text", [f"byte {err.object[err.start:err.start + 1]!r} "
-                                                                  f"at offset {err.start}"],
-                              hint="save the file as UTF-8 (most editors: File > Save with encoding); "
-                                   "Kubernetes reads YAML as UTF-8 only") from None
+        raise ManifestInvalid(_("{path}:{line} is not UTF-8 text").format(path=path, line=line),
+                              [_("byte {byte} at offset {offset}").format(byte=repr(err.object[err.start:err.start + 1]),
+                                                                         offset=err.start)],
+                              hint=_("save the file as UTF-8 (most editors: File > Save with encoding); "
+                                     "Kubernetes reads YAML as UTF-8 only")) from None
 
 
 def _parse(text: str, origin: str) -> list[dict]:
     template = next((n for n, line in enumerate(text.splitlines(), 1)
                      if _TEMPLATE.search(line) and not line.lstrip().startswith("#")), None)
     if template is not None:
-        raise ManifestInvalid(f"{origin}:{template} is a Helm/Go template, not a Kubernetes object",
+        raise ManifestInvalid(_("{origin}:{line} is a Helm/Go template, not a Kubernetes object")
+                              .format(origin=origin, line=template),
                               [text.splitlines()[template - 1].strip()[:120]],
-                              hint="the pipeline applies plain YAML: render the chart first "
-                                   "(`helm template . > k8s/app.yaml`) or write the values in")
+                              hint=_("the pipeline applies plain YAML: render the chart first "
+                                     "(`helm template . > k8s/app.yaml`) or write the values in"))
     try:
         docs = [d for d in yaml.safe_load_all(text) if d]
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"{origin}:{mark.line + 1}:{mark.column + 1}" if mark else origin
-        raise ManifestInvalid(f"{where} is not valid YAML", [str(getattr(err, 'problem', err))],
-                              hint="check indentation (spaces, not tabs) and the `key: value` form on that line") from None
+        raise ManifestInvalid(_("{where} is not valid YAML").format(where=where), [str(getattr(err, 'problem', err))],
+                              hint=_("check indentation (spaces, not tabs) and the `key: value` form on that line")) from None
     for d in docs:
         if not isinstance(d, dict) or "kind" not in d or "apiVersion" not in d:
-            raise ManifestInvalid(f"{origin} holds a document that is not a Kubernetes object",
-                                  [f"missing apiVersion/kind in: {str(d)[:80]}"],
-                                  hint="every document needs apiVersion, kind and metadata.name")
+            raise ManifestInvalid(_("{origin} holds a document that is not a Kubernetes object").format(origin=origin),
+                                  [_("missing apiVersion/kind in: {document}").format(document=str(d)[:80])],
+                                  hint=_("every document needs apiVersion, kind and metadata.name"))
     # kubectl unwraps `kind: List` (and `kind: DeploymentList`, ...): so do we, item by item.
     flat: list[dict] = []
     for d in docs:
@@ -185,8 +188,9 @@ def _resource(dyn: DynamicClient, doc: dict):
     try:
         return dyn.resources.get(api_version=doc["apiVersion"], kind=doc["kind"])
     except ResourceNotFoundError:
-        raise ManifestInvalid(f"the cluster knows no {doc['kind']} in {doc['apiVersion']}",
-                              hint="check apiVersion and kind spelling (e.g. apps/v1 Deployment)") from None
+        raise ManifestInvalid(_("the cluster knows no {kind} in {api_version}").format(kind=doc["kind"],
+                                                                                     api_version=doc["apiVersion"]),
+                              hint=_("check apiVersion and kind spelling (e.g. apps/v1 Deployment)")) from None
 
 
 def apply(source: str | Path | Iterable[dict], namespace: str | None = None, *, context: str | None = None,
@@ -212,8 +216,8 @@ def apply(source: str | Path | Iterable[dict], namespace: str | None = None, *, 
             dyn.server_side_apply(res, body=doc, name=meta["name"], namespace=ns,
                                   field_manager=FIELD_MANAGER, force_conflicts=True)
         except ApiException as err:
-            raise ManifestInvalid(f"the API server refused {doc['kind']}/{meta.get('name')}",
-                                  [_api_message(err)], hint="fix the field the message names, then apply again") from None
+            raise ManifestInvalid(_("the API server refused {kind}/{name}").format(kind=doc["kind"], name=meta.get("name")),
+                                  [_api_message(err)], hint=_("fix the field the message names, then apply again")) from None
         applied.append(f"{doc['kind'].lower()}/{meta['name']}")
     return applied
 
@@ -311,8 +315,8 @@ def put_back(saved: dict, *, context: str | None = None) -> bool:
         except ApiException as err:
             if err.status != 409:  # 409: changed since read (a controller's status write): read again
                 raise
-    raise ClusterError(f"{saved['kind']}/{meta['name']} kept changing while being put back",
-                       hint="something else writes to it: `kubectl get events`")
+    raise ClusterError(_("{kind}/{name} kept changing while being put back").format(kind=saved["kind"], name=meta["name"]),
+                       hint=_("something else writes to it: `kubectl get events`"))
 
 
 def hpa_cpu(hpa: dict) -> int | None:
@@ -359,10 +363,11 @@ def delete(source: str | Path | Iterable[dict], namespace: str | None = None, *,
             ns = (meta.get("namespace") or namespace or "default") if res.namespaced else None
             waiting.watch(waiting.Source("gone", res, dyn, ns, name=meta["name"]),
                           lambda view: True if not view["gone"] else None,
-                          timeout=max(deadline - time.monotonic(), 1), what=f"deleting {doc['kind']}/{meta['name']}",
+                          timeout=max(deadline - time.monotonic(), 1),
+                          what=_("deleting {kind}/{name}").format(kind=doc["kind"], name=meta["name"]),
                           seen=lambda view, ns=ns: _deleting_state(view["gone"], ns, context),
-                          hint="an object held by a finalizer stays until its controller lets go: "
-                               "`kubectl get KIND NAME -o yaml` shows `finalizers`")
+                          hint=_("an object held by a finalizer stays until its controller lets go: "
+                                 "`kubectl get KIND NAME -o yaml` shows `finalizers`"))
     return deleted
 
 
@@ -370,10 +375,11 @@ def _deleting_state(objects: dict, namespace: str | None, context: str | None) -
     lines = []
     for name, obj in objects.items():
         meta = obj.get("metadata") or {}
-        lines.append(f"{obj.get('kind', '?')}/{name}: deletion requested {meta.get('deletionTimestamp') or 'no'}, "
-                     f"finalizers {meta.get('finalizers') or []}, phase {(obj.get('status') or {}).get('phase', '-')}")
+        lines.append(_("{kind}/{name}: deletion requested {requested}, finalizers {finalizers}, phase {phase}").format(
+            kind=obj.get("kind", "?"), name=name, requested=meta.get("deletionTimestamp") or _("no"),
+            finalizers=meta.get("finalizers") or [], phase=(obj.get("status") or {}).get("phase", "-")))
         if namespace:
-            lines.extend("event: " + e for e in events(namespace, name, context=context))
+            lines.extend(_("event: {event}").format(event=e) for e in events(namespace, name, context=context))
     return "\n".join(lines)
 
 
@@ -405,8 +411,8 @@ def ensure_namespace(name: str, *, context: str | None = None, lab: str | None =
                 body={"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": wanted}},
                 name=name, field_manager=f"{FIELD_MANAGER}-namespace", force_conflicts=True)
         except ApiException as err:
-            raise ManifestInvalid(f"the API server refused namespace/{name}", [_api_message(err)],
-                                  hint="namespace names are lower-case letters, digits and '-'") from None
+            raise ManifestInvalid(_("the API server refused namespace/{name}").format(name=name), [_api_message(err)],
+                                  hint=_("namespace names are lower-case letters, digits and '-'")) from None
         return True
     have = existing["metadata"].get("labels") or {}
     missing = {k: v for k, v in wanted.items() if have.get(k) != v}
@@ -429,7 +435,7 @@ def wait(obj: str, condition: str = "condition=Available", *, namespace: str = "
 
     Twin: ``kubectl wait --for=condition=Available deployment/NAME --timeout=180s``
     """
-    kind, _, name = obj.partition("/")
+    kind, _slash, name = obj.partition("/")
     res = dynamic(context).resources.get(api_version=_DEFAULT_VERSIONS.get(kind.lower(), "v1"),
                                          kind=_KINDS.get(kind.lower(), kind))
     ns = namespace if res.namespaced else None
@@ -446,11 +452,12 @@ def wait(obj: str, condition: str = "condition=Available", *, namespace: str = "
 
     def seen(view: dict) -> str:
         if not view["obj"]:
-            return f"{obj} does not exist"
+            return _("{object} does not exist").format(object=obj)
         return diagnose(kind, name, namespace, context=context) or waiting._summary(view)  # noqa: SLF001
 
     return waiting.watch(waiting.Source("obj", res, dynamic(context), ns, name=name), met, timeout=timeout,
-                         what=f"{obj} reaching {condition}", seen=seen, hint=hint_for, error=DeployFailed)
+                         what=_("{object} reaching {condition}").format(object=obj, condition=condition),
+                         seen=seen, hint=hint_for, error=DeployFailed)
 
 
 def pods(namespace: str = "default", selector: str | None = None, *, context: str | None = None) -> list[k8s.V1Pod]:
@@ -497,7 +504,7 @@ def logs(pod: str, namespace: str = "default", *, tail: int = 50, container: str
     try:
         return core(context).read_namespaced_pod_log(pod, namespace, tail_lines=tail, container=container)
     except ApiException as err:
-        return f"(no logs: {_api_message(err)})"
+        return _("(no logs: {reason})").format(reason=_api_message(err))
 
 
 def scale(deployment: str, replicas: int, namespace: str = "default", *, context: str | None = None) -> None:
@@ -529,22 +536,26 @@ def rollout_state(dep: dict) -> tuple[str, str]:
     meta, spec, st = dep.get("metadata") or {}, dep.get("spec") or {}, dep.get("status") or {}
     name = f"deployment/{meta.get('name')}"
     if (st.get("observedGeneration") or 0) < (meta.get("generation") or 0):
-        return "waiting", f"{name}: waiting for the controller to see the new spec"
+        return "waiting", _("{name}: waiting for the controller to see the new spec").format(name=name)
     for cond in st.get("conditions") or []:
         if cond.get("type") == "Progressing" and cond.get("reason") == "ProgressDeadlineExceeded":
-            return "failed", f"{name} exceeded its progress deadline: {cond.get('message', '')}"
+            return "failed", _("{name} exceeded its progress deadline: {message}").format(
+                name=name, message=cond.get("message", ""))
         if cond.get("type") == "ReplicaFailure" and cond.get("status") == "True":
-            return "failed", f"{name} cannot create pods: {cond.get('message', '')}"
+            return "failed", _("{name} cannot create pods: {message}").format(name=name, message=cond.get("message", ""))
     want = spec.get("replicas", 1)
     updated, replicas = st.get("updatedReplicas") or 0, st.get("replicas") or 0
     available = st.get("availableReplicas") or 0
     if updated < want:
-        return "waiting", f"{name}: {updated} of {want} new replicas have been updated"
+        return "waiting", _("{name}: {updated} of {want} new replicas have been updated").format(
+            name=name, updated=updated, want=want)
     if replicas > updated:
-        return "waiting", f"{name}: {replicas - updated} old replica(s) are pending termination"
+        return "waiting", _("{name}: {count} old replica(s) are pending termination").format(
+            name=name, count=replicas - updated)
     if available < updated:
-        return "waiting", f"{name}: {available} of {updated} updated replicas are available"
-    return "done", f"{name} successfully rolled out"
+        return "waiting", _("{name}: {available} of {updated} updated replicas are available").format(
+            name=name, available=available, updated=updated)
+    return "done", _("{name} successfully rolled out").format(name=name)
 
 
 def unhealable(pod: dict) -> str | None:
@@ -565,10 +576,12 @@ def unhealable(pod: dict) -> str | None:
         waiting_ = (cs.get("state") or {}).get("waiting") or {}
         if waiting_.get("reason") in UNHEALABLE:
             message = f" ({waiting_['message'][:200]})" if waiting_.get("message") else ""
-            return f"{name} container {cs.get('name')}: {waiting_['reason']}{message}"
+            return _("{pod} container {container}: {reason}{message}").format(
+                pod=name, container=cs.get("name"), reason=waiting_["reason"], message=message)
         for state in (cs.get("state") or {}, cs.get("lastState") or {}):
             if ((state.get("terminated") or {}).get("reason")) == "OOMKilled":
-                return f"{name} container {cs.get('name')}: OOMKilled (it used more memory than its limit)"
+                return _("{pod} container {container}: OOMKilled (it used more memory than its limit)").format(
+                    pod=name, container=cs.get("name"))
     for cond in st.get("conditions") or []:
         if cond.get("type") == "PodScheduled" and cond.get("reason") == "Unschedulable":
             return f"{name}: Unschedulable ({cond.get('message', '')[:200]})"
@@ -658,8 +671,10 @@ def rollout_status(deployment: str, namespace: str = "default", *, timeout: floa
     dyn = dynamic(context)
     first = get("deployment", deployment, namespace, context=context)
     if first is None:
-        raise DeployFailed(f"deployment/{deployment} does not exist in namespace {namespace}",
-                           hint=f"apply it first; `kubectl get deployments -n {namespace}` lists what is there")
+        raise DeployFailed(_("deployment/{name} does not exist in namespace {namespace}").format(
+                               name=deployment, namespace=namespace),
+                           hint=_("apply it first; `kubectl get deployments -n {namespace}` lists what is there").format(
+                               namespace=namespace))
     selector = label_selector(first["spec"]["selector"].get("matchLabels") or {})
     sources = [waiting.Source("deployment", _resource(dyn, first), dyn, namespace, name=deployment),
                waiting.Source("replicasets", dyn.resources.get(api_version="apps/v1", kind="ReplicaSet"), dyn,
@@ -670,8 +685,8 @@ def rollout_status(deployment: str, namespace: str = "default", *, timeout: floa
     def judge(view: dict) -> dict | None:
         dep = view["deployment"].get(deployment)
         if dep is None:
-            raise DeployFailed(f"deployment/{deployment} was deleted during its rollout",
-                               hint="something else deleted it: `kubectl get events` names who")
+            raise DeployFailed(_("deployment/{name} was deleted during its rollout").format(name=deployment),
+                               hint=_("something else deleted it: `kubectl get events` names who"))
         st, want = dep.get("status") or {}, (dep.get("spec") or {}).get("replicas", 1)
         if progress:
             progress({"want": want, "updated": st.get("updatedReplicas") or 0,
@@ -682,24 +697,25 @@ def rollout_status(deployment: str, namespace: str = "default", *, timeout: floa
             return {"replicas": want, "revision": ((dep.get("metadata") or {}).get("annotations") or {}).get(REVISION)}
         if verdict == "failed":
             state = f"{message}\n{diagnose('deployment', deployment, namespace, context=context)}"
-            raise DeployFailed(f"deployment/{deployment} cannot finish rolling out", state=state, hint=hint_for(state))
+            raise DeployFailed(_("deployment/{name} cannot finish rolling out").format(name=deployment),
+                               state=state, hint=hint_for(state))
         if (st.get("observedGeneration") or 0) >= ((dep.get("metadata") or {}).get("generation") or 0):
             stuck = [r for p in new_pods(dep, list(view["replicasets"].values()), list(view["pods"].values()))
                      if (r := unhealable(p))]
             if stuck:
                 state = "\n".join(stuck) + "\n" + diagnose("deployment", deployment, namespace, context=context)
-                raise DeployFailed(f"deployment/{deployment} cannot finish rolling out: a new pod will not "
-                                   "become Ready by waiting", state=state, hint=hint_for(state))
+                raise DeployFailed(_("deployment/{name} cannot finish rolling out: a new pod will not "
+                                     "become Ready by waiting").format(name=deployment), state=state, hint=hint_for(state))
         return None
 
     def seen(view: dict) -> str:
         dep = view["deployment"].get(deployment)
-        message = rollout_state(dep)[1] if dep else f"deployment/{deployment} is gone"
-        if dep and message.endswith("successfully rolled out"):
-            message = f"deployment/{deployment}: rolled out, pods on their way out still shutting down"
+        verdict, message = rollout_state(dep) if dep else ("gone", _("deployment/{name} is gone").format(name=deployment))
+        if verdict == "done":
+            message = _("deployment/{name}: rolled out, pods on their way out still shutting down").format(name=deployment)
         return f"{message}\n{diagnose('deployment', deployment, namespace, context=context)}"
 
-    return waiting.watch(sources, judge, timeout=timeout, what=f"deployment/{deployment} rolling out",
+    return waiting.watch(sources, judge, timeout=timeout, what=_("deployment/{name} rolling out").format(name=deployment),
                          seen=seen, hint=hint_for, error=DeployFailed)
 
 
@@ -720,10 +736,12 @@ def rollout_undo(deployment: str, namespace: str = "default", *, to_revision: in
     """
     dep = get("deployment", deployment, namespace, context=context)
     if dep is None:
-        raise DeployFailed(f"deployment/{deployment} does not exist in namespace {namespace}", hint="nothing to undo")
+        raise DeployFailed(_("deployment/{name} does not exist in namespace {namespace}").format(
+            name=deployment, namespace=namespace), hint=_("nothing to undo"))
     if (dep.get("spec") or {}).get("paused"):
-        raise DeployFailed(f"deployment/{deployment} is paused", hint=f"`kubectl rollout resume deployment/{deployment}`"
-                                                                      " first: a paused Deployment is not rolled back")
+        raise DeployFailed(_("deployment/{name} is paused").format(name=deployment),
+                           hint=_("`kubectl rollout resume deployment/{name}` first: a paused Deployment is not "
+                                  "rolled back").format(name=deployment))
     meta = dep["metadata"]
     sets = [rs for rs in get("replicaset", namespace=namespace, context=context,
                              selector=label_selector(dep["spec"]["selector"].get("matchLabels") or {})) or []
@@ -733,10 +751,12 @@ def rollout_undo(deployment: str, namespace: str = "default", *, to_revision: in
         older = sorted(by_revision)[:-1]  # kubectl: the highest revision but the latest
         to_revision = older[-1] if older else None
     if to_revision not in by_revision:
-        shown = ", ".join(str(r) for r in sorted(by_revision)) or "none"
-        raise DeployFailed(f"deployment/{deployment} has no revision {to_revision if to_revision else 'before this one'}"
-                           f" to go back to", state=f"revisions kept: {shown}",
-                           hint="a first deploy has nothing to undo: delete it instead")
+        shown = ", ".join(str(r) for r in sorted(by_revision)) or _("none")
+        what = (_("deployment/{name} has no revision {revision} to go back to") if to_revision
+                else _("deployment/{name} has no revision before this one to go back to"))
+        raise DeployFailed(what.format(name=deployment, revision=to_revision),
+                           state=_("revisions kept: {revisions}").format(revisions=shown),
+                           hint=_("a first deploy has nothing to undo: delete it instead"))
     target = by_revision[to_revision]
     template = copy.deepcopy(target["spec"]["template"])
     template.setdefault("metadata", {}).setdefault("labels", {}).pop("pod-template-hash", None)
@@ -778,8 +798,9 @@ def port_forward(target: str, local_port: int, remote_port: int, namespace: str 
     line = proc.stdout.readline()
     if "Forwarding" not in line:
         proc.terminate()
-        raise ClusterError(f"port-forward to {target} failed", state=proc.stderr.read()[-400:],
-                           hint=f"is port {local_port} free? does {target} exist in {namespace}?")
+        raise ClusterError(_("port-forward to {target} failed").format(target=target), state=proc.stderr.read()[-400:],
+                           hint=_("is port {port} free? does {target} exist in {namespace}?").format(
+                               port=local_port, target=target, namespace=namespace))
     return proc
 
 
@@ -794,6 +815,10 @@ def events(namespace: str, name: str | None = None, *, context: str | None = Non
             for e in items[-limit:]]
 
 
+#: How :func:`diagnose` labels a container's last exit; :func:`hint_for` looks for it.
+LAST_EXIT = N_("last exit")
+
+
 def diagnose(kind: str, name: str, namespace: str = "default", *, context: str | None = None) -> str:
     """The state a learner needs to see when something does not become ready:
     pod phases and waiting reasons, recent events, last log lines."""
@@ -804,18 +829,19 @@ def diagnose(kind: str, name: str, namespace: str = "default", *, context: str |
             dep = apps(context).read_namespaced_deployment(name, namespace)
             selector = label_selector(dep.spec.selector.match_labels)
             st = dep.status
-            lines.append(f"deployment/{name}: {st.ready_replicas or 0}/{dep.spec.replicas} ready, "
-                         f"{st.updated_replicas or 0} updated")
+            lines.append(_("deployment/{name}: {ready}/{replicas} ready, {updated} updated").format(
+                name=name, ready=st.ready_replicas or 0, replicas=dep.spec.replicas, updated=st.updated_replicas or 0))
         for row in pod_table(namespace, selector, context=context) if selector else []:
-            last = f" last exit: {row['last_exit']}" if row["last_exit"] else ""
+            # kubectl's columns as kubectl names them; the last exit in the learner's language
+            last = f" {_(LAST_EXIT)}: {row['last_exit']}" if row["last_exit"] else ""
             lines.append(f"pod/{row['name']}: {row['status']} ready={row['ready']} restarts={row['restarts']}{last}")
             if row["status"] in ("CrashLoopBackOff", "Error") or row["restarts"]:
                 tail = logs(row["name"], namespace, tail=5, context=context).strip()
                 if tail:
-                    lines.extend("    log: " + t for t in tail.splitlines()[-5:])
-        lines.extend("event: " + e for e in events(namespace, name, context=context))
+                    lines.extend("    " + _("log: {line}").format(line=t) for t in tail.splitlines()[-5:])
+        lines.extend(_("event: {event}").format(event=e) for e in events(namespace, name, context=context))
     except ApiException as err:
-        lines.append(f"(could not read state: {_api_message(err)})")
+        lines.append(_("(could not read state: {reason})").format(reason=_api_message(err)))
     return "\n".join(lines)
 
 
@@ -823,13 +849,13 @@ def hint_for(state: str) -> str:
     """The fix for the failure a diagnosis shows."""
     if "ImagePullBackOff" in state or "ErrImagePull" in state:
         if ":latest" in state:
-            return "the image uses `latest`: push a versioned tag and put that exact path in the manifest"
-        return ("the node cannot pull the image: was it pushed to localhost:5001, and does the manifest "
-                "name exactly the pushed path and tag (the 🔥 rule)?")
-    if "CrashLoopBackOff" in state or "Error" in state or "last exit" in state:
-        return "the container starts and exits: read its log lines above, fix the app or its command"
+            return _("the image uses `latest`: push a versioned tag and put that exact path in the manifest")
+        return _("the node cannot pull the image: was it pushed to localhost:5001, and does the manifest "
+                 "name exactly the pushed path and tag (the 🔥 rule)?")
+    if "CrashLoopBackOff" in state or "Error" in state or "last exit" in state or _(LAST_EXIT) in state:
+        return _("the container starts and exits: read its log lines above, fix the app or its command")
     if "Readiness probe failed" in state or "Unhealthy" in state:
-        return "the app runs but fails its readiness probe: check the probe's path and port against the app"
+        return _("the app runs but fails its readiness probe: check the probe's path and port against the app")
     if "Insufficient" in state or "FailedScheduling" in state:
-        return "no node has room for the pod's resource requests: lower them or add a node"
-    return "read the events above; `kubectl describe` the object for more"
+        return _("no node has room for the pod's resource requests: lower them or add a node")
+    return _("read the events above; `kubectl describe` the object for more")
