@@ -52,7 +52,8 @@ class CheckResult:
 
     def _repr_html_(self) -> str:
         color = "#1a7f37" if self.ok else "#cf222e"
-        fix = f"<br><b>{_('fix:')}</b> {html.escape(self.fix)}" if not self.ok and self.fix else ""
+        label = _("fix:")
+        fix = f"<br><b>{html.escape(label)}</b> {html.escape(self.fix)}" if not self.ok and self.fix else ""
         return (f'<div style="border-left:4px solid {color};padding:2px 8px;margin:2px 0">'
                 f'<b style="color:{color}">{self._word()}</b> {html.escape(self.name)}: '
                 f"{html.escape(self.seen)}{fix}</div>")

@@ -518,7 +518,8 @@ class Progress:
 
     def __str__(self) -> str:
         width = max(len(f"{lab}/{ex}") for lab, ex, _, _ in self.rows)
-        lines = [f"{_('LAB/EXERCISE'):<{width}}  {_('STATUS'):<11}  {_('SEEN')}"]
+        heads = _("LAB/EXERCISE"), _("STATUS"), _("SEEN")
+        lines = [f"{heads[0]:<{width}}  {heads[1]:<11}  {heads[2]}"]
         lines += [f"{lab + '/' + ex:<{width}}  {_(status):<11}  {seen}" for lab, ex, status, seen in self.rows]
         done = sum(status == "PASS" for _lab, _ex, status, _seen in self.rows)
         lines.append(_("{done}/{total} exercises pass").format(done=done, total=len(self.rows)))
@@ -535,8 +536,8 @@ class Progress:
             for lab, ex, status, seen in self.rows)
         done = sum(status == "PASS" for _lab, _ex, status, _seen in self.rows)
         head = "".join(f"<th>{html.escape(h)}</th>" for h in (_("lab"), _("exercise"), _("status"), _("seen")))
-        return (f"<table><tr>{head}</tr>{body}</table>"
-                f"<p>{html.escape(_('{done}/{total} exercises pass').format(done=done, total=len(self.rows)))}</p>")
+        footer = _("{done}/{total} exercises pass").format(done=done, total=len(self.rows))
+        return f"<table><tr>{head}</tr>{body}</table><p>{html.escape(footer)}</p>"
 
 
 def progress(names: list[str] | None = None) -> Progress:
