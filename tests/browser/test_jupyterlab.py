@@ -373,3 +373,54 @@ def test_a_lesson_opens_with_its_saved_outputs(lab_server, browser):
         assert "ReplicaSet" in text and "replicaset.apps/web-rs created" in text
         assert not errors, errors
     page.close()
+
+
+LESSON_00_KO = "notebooks/00-setup-and-doctor.ko.ipynb"
+
+
+def test_korean_start_opens_the_korean_lesson_00(tmp_path):
+    """`./lab.sh start --lang ko` (KUBELAB_LANG=ko) opens lesson 00's Korean edition on a
+    first start. (tools/start-jupyter.sh, up to `jupyter lab --version`.)"""
+    env = dict(os.environ, JUPYTERLAB_WORKSPACES_DIR=str(tmp_path), JUPYTERLAB_SETTINGS_DIR=str(tmp_path / "s"),
+               KUBELAB_VENV=str(Path(sys.executable).parent.parent), KUBELAB_LANG="ko")
+    run = subprocess.run(["bash", "tools/start-jupyter.sh", "--version"], cwd=config.REPO_ROOT, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stdout + run.stderr
+    (saved,) = tmp_path.glob("default-*.jupyterlab-workspace")
+    assert LESSON_00_KO in saved.read_text() and LESSON_00 not in saved.read_text(), saved.read_text()
+
+
+def _korean_fonts() -> set[str]:
+    """Families fontconfig knows with Hangul coverage (fonts-noto-cjk gives Noto Sans CJK KR …)."""
+    run = subprocess.run(["fc-list", ":lang=ko", "family"], capture_output=True, text=True)
+    return {name.strip() for line in run.stdout.splitlines() for name in line.split(",") if name.strip()}
+
+
+def test_a_korean_lesson_renders_hangul_with_a_korean_font(lab_server, browser):
+    """The Korean lesson 00 opens and Chromium draws its heading's Hangul with a font that has
+    Hangul glyphs (asked of Chromium itself: CSS.getPlatformFontsForNode), not as empty boxes.
+    A screenshot of the heading is kept under the test's screenshots folder."""
+    lab = lab_server
+    korean_fonts = _korean_fonts()
+    assert korean_fonts, "no font with Hangul is installed (./lab.sh test installs fonts-noto-cjk)"
+    page, errors = _new_page(browser)
+    with _explained(page, lab, "lesson-00-ko"):
+        page.goto(f"{lab.url}/lab/workspaces/korean/tree/{LESSON_00_KO}?token={TOKEN}")
+        _wait(page, NOTEBOOK_OPEN, "lesson 00 in Korean", lab, "lesson-00-ko", arg=LESSON_00_KO)
+        _wait(page, "() => [...document.querySelectorAll('.jp-RenderedMarkdown h1')]"
+                    ".some(h => /[\\uac00-\\ud7a3]/.test(h.textContent))", "the Korean heading", lab, "lesson-00-ko",
+              timeout=60_000)
+        heading = page.locator(".jp-RenderedMarkdown h1").first
+        heading.screenshot(path=str(lab.shots / "korean-heading.png"))
+        cdp = page.context.new_cdp_session(page)
+        cdp.send("DOM.enable")
+        cdp.send("CSS.enable")
+        root = cdp.send("DOM.getDocument", {"depth": -1, "pierce": True})["root"]["nodeId"]
+        node = cdp.send("DOM.querySelector", {"nodeId": root, "selector": ".jp-RenderedMarkdown h1"})["nodeId"]
+        used = cdp.send("CSS.getPlatformFontsForNode", {"nodeId": node})["fonts"]
+        hangul = len(re.findall(r"[\uac00-\ud7a3]", heading.inner_text()))
+        drawn = sum(f["glyphCount"] for f in used if f["familyName"] in korean_fonts)
+        assert drawn >= hangul > 0, (f"the heading's {hangul} Hangul letters were drawn with {used}: "
+                                     f"none of the Korean fonts {sorted(korean_fonts)[:4]}")
+        assert not errors, errors
+    page.close()
