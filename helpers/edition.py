@@ -153,12 +153,25 @@ def problems(src: Source) -> list[str]:
     return out
 
 
+def your_turn(lab: str) -> tuple[str, str]:
+    """A lab's 'your turn' note in a student copy's code cell: (English, Korean). It is the one
+    comment in a shared code cell that the Korean edition translates."""
+    from .i18n import gettext_in
+    from .labs import YOUR_TURN
+
+    return YOUR_TURN.format(name=lab), gettext_in("ko", YOUR_TURN).format(name=lab)
+
+
 def korean_notebook(english: Path, pairs: dict[str, dict]) -> dict:
-    """The English notebook with each prose cell's source replaced by its Korean."""
+    """The English notebook with each prose cell's source replaced by its Korean (and, in a
+    lab's student copy, the 'your turn' note in Korean)."""
     nb = copy.deepcopy(_read(english))
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown" and cell.get("id") in pairs:
             cell["source"] = pairs[cell["id"]]["ko"].splitlines(keepends=True)
+        elif "your-turn" in cell.get("metadata", {}).get("tags", []):
+            en, ko = your_turn(english.stem)
+            cell["source"] = "".join(cell["source"]).replace(en, ko).splitlines(keepends=True)
     nb["metadata"]["kubelab"] = {"edition": "ko", "from": english.name}
     return nb
 

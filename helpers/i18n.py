@@ -61,6 +61,11 @@ def _(message: str) -> str:
     return _translations(language()).gettext(message)
 
 
+def gettext_in(lang: str, message: str) -> str:
+    """``message`` in ``lang`` whatever the current language (for writing the Korean edition)."""
+    return _translations(lang).gettext(message)
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     return _translations(language()).ngettext(singular, plural, n)
 

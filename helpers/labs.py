@@ -39,7 +39,9 @@ LABS_DIR = config.REPO_ROOT / "labs"
 WORK_DIR = LABS_DIR / "work"
 HINT_LEVELS = (N_("where to look"), N_("what is wrong"), N_("the fix"))  # shown with _()
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
-YOUR_TURN = "# Your turn: work in the terminal (kubectl, docker, an editor on labs/work/{name}/),\n# or here with !commands. Then run the check below."
+# The student copy's note where a solution was. Always English in labs/NAME.ipynb; the
+# Korean edition (helpers/edition.py) puts the catalog's Korean in its place.
+YOUR_TURN = N_("# Your turn: work in the terminal (kubectl, docker, an editor on labs/work/{name}/),\n# or here with !commands. Then run the check below.")
 
 CONTAINER = "lab-web"  # lab containers: the container the learner fixes
 CONTAINER_PORT = 8089
