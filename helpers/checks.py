@@ -110,7 +110,7 @@ PULL_FAILURES = {"ImagePullBackOff", "ErrImagePull"}  # the two alternate while 
 def deployment_serves(name: str, namespace: str) -> CheckResult:
     """The Deployment's pods are all Ready; if not, why (crash, probe, image pull)."""
     dep = kube.get("deployment", name, namespace)
-    title = f"deployment/{name} is Ready"
+    title = _("deployment/{name} is Ready").format(name=name)
     if dep is None:
         return CheckResult(title, False, _("it does not exist"), f"apply its file: kube.apply('{name}.yaml', '{namespace}')")
     want = dep["spec"].get("replicas", 1)
@@ -199,7 +199,7 @@ def _pull_fix(image: str) -> str:
 
 def service_answers(name: str, namespace: str, client: str = "client") -> CheckResult:
     """A request to the Service from inside the cluster gets an answer; if not, the port mismatch."""
-    title = f"service/{name} answers"
+    title = _("service/{name} answers").format(name=name)
     svc = kube.get("service", name, namespace)
     if svc is None:
         return CheckResult(title, False, _("it does not exist"), "apply the Service")
@@ -236,7 +236,7 @@ def hpa_measures(name: str, namespace: str) -> CheckResult:
 
     Twin: ``kubectl describe hpa NAME`` (Conditions and Events)
     """
-    title = f"hpa/{name} measures CPU"
+    title = _("hpa/{name} measures CPU").format(name=name)
     hpa = kube.get("horizontalpodautoscaler", name, namespace)
     if hpa is None:
         return CheckResult(title, False, _("it does not exist"), "apply its file: labs.apply('autoscale', 'hpa'), "
@@ -266,7 +266,7 @@ def hpa_measures(name: str, namespace: str) -> CheckResult:
 
 def hpa_can_scale(name: str, namespace: str, at_least: int = 3) -> CheckResult:
     """The HPA may add pods: ``maxReplicas`` of at least ``at_least``, above ``minReplicas``."""
-    title = f"hpa/{name} may grow to {at_least} pods or more"
+    title = _("hpa/{name} may grow to {at_least} pods or more").format(name=name, at_least=at_least)
     hpa = kube.get("horizontalpodautoscaler", name, namespace)
     if hpa is None:
         return CheckResult(title, False, _("it does not exist"), "apply its file: labs.apply('autoscale', 'hpa')")
@@ -287,7 +287,7 @@ def answers_match(path: Path) -> CheckResult:
     """
     from . import cluster  # noqa: PLC0415 - cluster imports much; only this check needs it
 
-    title = "answers.yaml matches the real machine"
+    title = _("answers.yaml matches the real machine")
     try:
         answers = yaml.safe_load(Path(path).read_text()) or {}
     except (OSError, yaml.YAMLError) as err:
@@ -311,7 +311,7 @@ def answers_match(path: Path) -> CheckResult:
 
 def namespace_labelled(name: str, key: str) -> CheckResult:
     """A namespace exists and carries the label ``key``. Twin: ``kubectl get ns NAME --show-labels``"""
-    title = f"namespace {name} exists with label {key}"
+    title = _("namespace {name} exists with label {key}").format(name=name, key=key)
     ns = kube.get("namespace", name, None)
     if ns is None:
         return CheckResult(title, False, _("it does not exist"),
@@ -341,7 +341,7 @@ def container_serves(name: str, host_port: int, app_port: int = 8080) -> CheckRe
 
     Twin: ``docker ps -a -f name=NAME`` and ``curl localhost:PORT``
     """
-    title = f"container {name} answers on http://localhost:{host_port}/"
+    title = _("container {name} answers on http://localhost:{host_port}/").format(name=name, host_port=host_port)
     c = _container(name)
     if c is None:
         return CheckResult(title, False, _("there is no such container"),
@@ -380,7 +380,7 @@ def container_serves(name: str, host_port: int, app_port: int = 8080) -> CheckRe
 def container_memory(name: str, limit: str = "64m") -> CheckResult:
     """A container runs with exactly the memory limit ``limit``. Twin: ``docker inspect -f '{{.HostConfig.Memory}}'``"""
     want = parse_bytes(limit)  # as Docker reads --memory
-    title = f"container {name} is limited to {limit} of memory"
+    title = _("container {name} is limited to {limit} of memory").format(name=name, limit=limit)
     c = _container(name)
     if c is None:
         return CheckResult(title, False, _("there is no such container"), f"start it with --memory {limit}")
@@ -402,7 +402,7 @@ def build_caches(folder: Path, slow: str, changed: str = "app.py") -> CheckResul
     Builds the folder twice for real: once as it is, once with ``changed`` edited.
     Twin: ``docker build .``, edit app.py, ``docker build .`` and look for ``Using cache`` under the RUN step.
     """
-    title = f"a change to {changed} does not re-run the slow step"
+    title = _("a change to {changed} does not re-run the slow step").format(changed=changed)
     folder = Path(folder)
     tag = "kubelab.local/lab-images-cache:check"
     try:
@@ -434,7 +434,7 @@ def build_caches(folder: Path, slow: str, changed: str = "app.py") -> CheckResul
 def image_pushed(repository: str, tag: str) -> CheckResult:
     """``localhost:5001/REPOSITORY:TAG`` is in the registry; if not, what is there instead."""
     image = f"{config.REGISTRY_HOST}/{repository}:{tag}"
-    title = f"{image} is in the registry"
+    title = _("{image} is in the registry").format(image=image)
     tags = registry.tags(repository)
     if tag in tags:
         return CheckResult(title, True, _("tags: {tags}").format(tags=", ".join(tags)))
@@ -454,7 +454,7 @@ def image_pushed(repository: str, tag: str) -> CheckResult:
 
 def pod_runs(name: str, namespace: str) -> CheckResult:
     """A pod is Running and Ready; if not, why (image pull, crash)."""
-    title = f"pod/{name} runs"
+    title = _("pod/{name} runs").format(name=name)
     pod = kube.get("pod", name, namespace)
     if pod is None:
         return CheckResult(title, False, _("it does not exist"), "apply its file")
@@ -471,7 +471,7 @@ def pod_runs(name: str, namespace: str) -> CheckResult:
 
 def pods_selected(selector: str, namespace: str, expect: str) -> CheckResult:
     """``kubectl get pods -l SELECTOR`` finds pod ``expect``; if not, which labels it has."""
-    title = f"`kubectl get pods -l {selector}` finds {expect}"
+    title = _("`kubectl get pods -l {selector}` finds {expect}").format(selector=selector, expect=expect)
     found = [p.metadata.name for p in kube.pods(namespace, selector)]
     if expect in found:
         return CheckResult(title, True, _("found: {pods}").format(pods=", ".join(found)))
@@ -490,7 +490,7 @@ def pods_selected(selector: str, namespace: str, expect: str) -> CheckResult:
 
 def image_rule(path: Path, pushed: str) -> CheckResult:
     """The manifest file names exactly the pushed image (the 🔥 rule the pipeline enforces)."""
-    title = f"{Path(path).name} names the pushed image"
+    title = _("{file} names the pushed image").format(file=Path(path).name)
     try:
         docs = manifests.load_dir(path)
     except LabError as err:
@@ -517,7 +517,7 @@ def ingress_answers(name: str, namespace: str) -> CheckResult:
     """The Ingress's URL answers 200 through Traefik on port 80; if not, which link is broken."""
     from .pipeline import get  # noqa: PLC0415 - pipeline imports checks' neighbours
 
-    title = f"ingress/{name} answers"
+    title = _("ingress/{name} answers").format(name=name)
     ing = kube.get("ingress", name, namespace, api_version="networking.k8s.io/v1")
     if ing is None:
         return CheckResult(title, False, _("it does not exist"), "apply its file")
@@ -592,7 +592,7 @@ def red_stays_out(origin: Path, deployment: str, namespace: str) -> CheckResult:
     its image, and the live image is another commit's."""
     from . import cicd  # noqa: PLC0415
 
-    title = f"a push to main whose tests fail stays out of deployment/{deployment}"
+    title = _("a push to main whose tests fail stays out of deployment/{deployment}").format(deployment=deployment)
     if not (Path(origin) / "HEAD").is_file():
         return CheckResult(title, False, _("no repository at {path}").format(path=origin))
     commits = _main_commits(Path(origin))
@@ -633,7 +633,7 @@ def green_goes_live(origin: Path, deployment: str, url: str, namespace: str) -> 
     from .lessons import git  # noqa: PLC0415
     from .pipeline import get  # noqa: PLC0415
 
-    title = f"main's last commit is live at {url}"
+    title = _("main's last commit is live at {url}").format(url=url)
     if not (Path(origin) / "HEAD").is_file():
         return CheckResult(title, False, _("no repository at {path}").format(path=origin))
     commits = _main_commits(Path(origin))
@@ -681,7 +681,7 @@ def upstream_reached(front: str, back: str, namespace: str, client_pod: str = "c
     """``front``'s /api gets an answer from ``back`` through the Service DNS name; if not, why."""
     import json  # noqa: PLC0415
 
-    title = f"{front} reaches {back} through Service DNS"
+    title = _("{front} reaches {back} through Service DNS").format(front=front, back=back)
     script = (f"import urllib.request\ntry:\n print(urllib.request.urlopen('http://{front}/api', timeout=8).read()"
               ".decode())\nexcept Exception as e:\n print('ERROR', type(e).__name__, e)")
     out = (kube.exec_(client_pod, ["/bin/python", "-c", script], namespace).strip().splitlines() or ["ERROR  no reply"])[-1]
@@ -720,7 +720,7 @@ def hpa_scales(name: str, namespace: str, peak_timeout: float = 180, calm_timeou
     from .lessons import hpa_sample  # noqa: PLC0415 - lessons imports checks' neighbours
     from .waiting import poll  # noqa: PLC0415
 
-    title = f"hpa/{name} scales past 1 pod under a load and back after it"
+    title = _("hpa/{name} scales past 1 pod under a load and back after it").format(name=name)
     hpa = kube.get("horizontalpodautoscaler", name, namespace)
     dep = kube.get("deployment", name, namespace)
     if hpa is None or dep is None:
@@ -773,7 +773,7 @@ def hpa_scales(name: str, namespace: str, peak_timeout: float = 180, calm_timeou
 def dockerfile_at_root(repo: Path) -> CheckResult:
     """The repository has a ``Dockerfile`` at its root (D2Hub's rule)."""
     repo = Path(repo)
-    title = f"{repo.name}/Dockerfile exists at the root"
+    title = _("{repo}/Dockerfile exists at the root").format(repo=repo.name)
     if (repo / "Dockerfile").is_file():
         first = next((l for l in (repo / "Dockerfile").read_text().splitlines() if l.startswith("FROM")), _("no FROM"))
         return CheckResult(title, True, first)
@@ -786,7 +786,7 @@ def dockerfile_at_root(repo: Path) -> CheckResult:
 
 def repository_pushed(repository: str) -> CheckResult:
     """``localhost:5001/REPOSITORY`` holds at least one tag other than ``latest``."""
-    title = f"{config.REGISTRY_HOST}/{repository} is in the registry"
+    title = _("{registry}/{repository} is in the registry").format(registry=config.REGISTRY_HOST, repository=repository)
     tags = registry.tags(repository)
     versions = [t for t in tags if t != "latest"]
     if versions:
@@ -805,7 +805,7 @@ def manifests_name_pushed(folder: Path, repository: str) -> CheckResult:
     """The ``k8s/`` folder's workloads name a pushed tag of ``REPOSITORY`` exactly, and the
     pipeline's rules hold (selector, ports, an Ingress with a host)."""
     folder = Path(folder)
-    title = f"{folder.parent.name}/{folder.name}/ names the pushed image and passes the rules"
+    title = _("{parent}/{folder}/ names the pushed image and passes the rules").format(parent=folder.parent.name, folder=folder.name)
     if not folder.is_dir():
         return CheckResult(title, False, _("there is no such folder"))
     try:
@@ -837,7 +837,7 @@ def url_says(url: str, expect: str) -> CheckResult:
     """``url`` answers 200 with ``expect`` in its body (a version going live). Twin: ``curl URL``"""
     from .pipeline import get  # noqa: PLC0415
 
-    title = f"{url} says {expect}"
+    title = _("{url} says {expect}").format(url=url, expect=expect)
     try:
         resp = get(url)
     except requests.RequestException as err:

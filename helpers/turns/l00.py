@@ -26,7 +26,7 @@ def _shown(path: Path) -> str:
 def node_facts(path: Path | None = None) -> CheckResult:
     """answer.txt holds the kubelet version and the container runtime of a node of the lab cluster."""
     path = Path(path or ANSWER)
-    title = f"{_shown(path)} names the node's kubelet version and container runtime"
+    title = _("{file} names the node's kubelet version and container runtime").format(file=_shown(path))
     if not path.is_file():
         return CheckResult(title, False, _("there is no file {path} yet").format(path=_shown(path)))
     text = path.read_text().strip()

@@ -22,7 +22,7 @@ def _mib(n: int) -> str:
 @task("01", "memory-limit")
 def memory_limit(name: str = NAME) -> CheckResult:
     """A running container ``limited-01`` of the sample app, limited to 128 MiB of memory."""
-    title = f"container {name} runs the sample app with a 128 MiB memory limit"
+    title = _("container {name} runs the sample app with a 128 MiB memory limit").format(name=name)
     try:
         c = client().containers.get(name)
     except NotFound:

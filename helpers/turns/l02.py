@@ -28,7 +28,7 @@ def push_mine(tag: str = TAG) -> CheckResult:
     """localhost:5001/hello:<tag> is in the registry, it is the image of that name on
     this machine, and it is a build of its own (not v1 under another name)."""
     image = f"{config.REGISTRY_HOST}/hello:{tag}"
-    title = f"{image} is your own build, pushed"
+    title = _("{image} is your own build, pushed").format(image=image)
     pushed = registry.digest("hello", tag)
     local = _local_digests(image)
     if pushed is None:

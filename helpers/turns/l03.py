@@ -24,7 +24,7 @@ def labels_text(labels: dict | None) -> str:
 @task("03", "pod-label")
 def pod_label(namespace: str = NAMESPACE) -> CheckResult:
     """Pod web carries the label tier: front (re-applied from the learner's copy of pod.yaml)."""
-    title = "pod web has the label tier: front"
+    title = _("pod web has the label tier: front")
     pod = kube.get("pod", "web", namespace)
     if pod is None:
         return missing("Pod", "web", namespace, title)
@@ -70,7 +70,7 @@ def port_names(container: dict) -> dict:
 def my_pod(namespace: str = NAMESPACE) -> CheckResult:
     """Pod hello, labelled app: hello, runs hello:v1 (pulled Always), has an HTTP
     readiness probe on /healthz:8080 and is Ready."""
-    title = "pod hello, written by you"
+    title = _("pod hello, written by you")
     pod = kube.get("pod", "hello", namespace)
     if pod is None:
         return missing("Pod", "hello", namespace, title)

@@ -15,7 +15,7 @@ NAMESPACE = "lesson-04"
 def my_deployment(namespace: str = NAMESPACE) -> CheckResult:
     """Deployment hello runs 2 replicas of hello:v1 (pulled Always) with an HTTP
     readiness probe on /healthz:8080, and both pods are Ready."""
-    title = "deployment hello, written by you"
+    title = _("deployment hello, written by you")
     dep = kube.get("deployment", "hello", namespace, api_version="apps/v1")
     if dep is None:
         return missing("Deployment", "hello", namespace, title)

@@ -43,7 +43,7 @@ def _this_repo_pushes(repo: Path) -> list[str]:
 
 @task("06", "image-path")
 def image_path() -> CheckResult:
-    title = "k8s/deployment.yaml names the image you pushed"
+    title = _("k8s/deployment.yaml names the image you pushed")
     path = REPO / "k8s" / "deployment.yaml"
     if not path.is_file():
         return CheckResult(title, False, _("no file {path}").format(path=path.relative_to(REPO.parent)))
@@ -68,7 +68,7 @@ def image_path() -> CheckResult:
 
 @task("06", "ingress-file")
 def ingress_file() -> CheckResult:
-    title = "k8s/ingress.yaml sends a *.localhost host to Service hello"
+    title = _("k8s/ingress.yaml sends a *.localhost host to Service hello")
     path = REPO / "k8s" / "ingress.yaml"
     if not path.is_file():
         return CheckResult(title, False, _("no file {path} yet").format(path=path.relative_to(REPO.parent)))

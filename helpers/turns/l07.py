@@ -13,7 +13,7 @@ REPO = config.REPO_ROOT / "labs" / "work" / "lesson-07" / "hello"
 
 @task("07", "service-file")
 def service_file() -> CheckResult:
-    title = "k8s/service.yaml gives the pods the Service the Ingress names"
+    title = _("k8s/service.yaml gives the pods the Service the Ingress names")
     path = REPO / "k8s" / "service.yaml"
     if not path.is_file():
         return CheckResult(title, False, _("no file {path} yet").format(path=path.relative_to(REPO.parent)))

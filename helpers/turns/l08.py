@@ -31,7 +31,7 @@ def _ready_endpoints(namespace: str) -> list[dict]:
 @task("08", "back-service")
 def back_service(namespace: str = NAMESPACE) -> CheckResult:
     """service/back picks exactly the back Deployment's pods, on port 80, to a port they listen on."""
-    title = "service/back sends to the back pods"
+    title = _("service/back sends to the back pods")
     svc = kube.get("service", "back", namespace)
     if svc is None:
         return missing("Service", "back", namespace, title)
