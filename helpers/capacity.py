@@ -8,16 +8,19 @@ Also a side cluster with worker nodes, for tests that need more than one node.
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import tempfile
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 
 import yaml
 
 from . import cluster, config, kube
 from .errors import LabError
-from .i18n import _
+from .i18n import _, language
 from .shell import run
 
 SIDE_CLUSTER = "kubelab-capacity"
@@ -122,8 +125,12 @@ class Day:
 
     def text(self, every: float = 10) -> str:
         """The day as a table, one row about every ``every`` seconds."""
-        rows = [f"{'t':>5}  {'load':8} {'pool ready':>10} {'HPA wants':>9} {'pool CPU':>8}  "
-                f"{'dedicated ready':>15} {'dedicated CPU':>13}"]
+        # Each column is as wide as the English one, or as its header if that is wider on screen
+        # (a Hangul character takes two columns of a fixed-width font).
+        heads = [_("load"), _("pool ready"), _("HPA wants"), _("pool CPU"), _("dedicated ready"), _("dedicated CPU")]
+        wl, wp, wh, wc, wd, wdc = (max(w, _width(h)) for w, h in zip((8, 10, 9, 8, 15, 13), heads))
+        rows = [f"{'t':>5}  {_pad(heads[0], wl)} {_pad(heads[1], wp, True)} {_pad(heads[2], wh, True)} "
+                f"{_pad(heads[3], wc, True)}  {_pad(heads[4], wd, True)} {_pad(heads[5], wdc, True)}"]
         last = None
         for s in self.samples:
             if s["t"] < 0 or (last is not None and s["t"] - last < every - 0.5):
@@ -131,11 +138,30 @@ class Day:
             last = s["t"]
             load = self.load(s["t"])
             ded_cpu = [s["cpu"].get(n) for n in self.dedicated]
-            rows.append(f"{s['t']:4.0f}s  {load:8} {s['ready'][self.pool]:>10} {s['desired']:>9} "
-                        f"{_m(s['cpu'].get(self.pool)):>8}  "
-                        f"{sum(s['ready'][n] for n in self.dedicated):>15} "
-                        f"{'/'.join(_m(c) for c in ded_cpu):>13}")
+            rows.append(f"{s['t']:4.0f}s  {_pad(load, wl)} {s['ready'][self.pool]:>{wp}} {s['desired']:>{wh}} "
+                        f"{_m(s['cpu'].get(self.pool)):>{wc}}  "
+                        f"{sum(s['ready'][n] for n in self.dedicated):>{wd}} "
+                        f"{'/'.join(_m(c) for c in ded_cpu):>{wdc}}")
         return "\n".join(rows)
+
+
+def _width(text: str) -> int:
+    """How many columns ``text`` takes in a fixed-width font (wide East Asian characters take two).
+
+    >>> _width("pool ready"), _width("풀 준비")
+    (10, 7)
+    """
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def _pad(text: str, width: int, right: bool = False) -> str:
+    """``text`` padded with spaces to ``width`` screen columns (``f"{text:width}"`` counts characters).
+
+    >>> _pad("풀", 4) + "|", _pad("ab", 4, right=True)
+    ('풀  |', '  ab')
+    """
+    fill = " " * max(width - _width(text), 0)
+    return fill + text if right else text + fill
 
 
 def _m(value: int | None) -> str:
@@ -278,7 +304,49 @@ def plot_day(day: Day):
     """The day in two panels over the same time: above, each Deployment's CPU per
     pod as a % of its request (the HPA's own measure, its target dashed); below,
     the ready pods each setup held, their worst moments marked. The peaks are
-    shaded. Returns the figure."""
+    shaded. Returns the figure.
+
+    In Korean the texts are Korean, drawn with a Hangul font where the machine has one
+    (see :func:`_hangul_fonts`); without one they stay English rather than empty boxes."""
+    families = _hangul_fonts() if language() == "ko" else []
+    tr = _ if families or language() != "ko" else str
+    if not families:
+        return _plot_day(day, tr)
+    import matplotlib  # noqa: PLC0415
+
+    # A Text keeps the family list it was made with, so drawing it later (the notebook's
+    # display) still falls back per glyph; matplotlib's global settings stay untouched.
+    with matplotlib.rc_context({"font.family": ["DejaVu Sans", *families]}):
+        return _plot_day(day, tr)
+
+
+#: Fonts with Hangul on common machines (Linux, macOS, Windows), tried in this order.
+HANGUL_FONTS = ("Noto Sans CJK KR", "Noto Sans CJK JP", "Noto Sans KR", "NanumGothic", "AppleGothic",
+                "Apple SD Gothic Neo", "Malgun Gothic")
+
+
+@functools.lru_cache(maxsize=1)
+def _hangul_fonts() -> tuple[str, ...]:
+    """The :data:`HANGUL_FONTS` matplotlib can use here. Only fonts it knows are named,
+    so it logs no "findfont: Font family ... not found" for the others. A font cache
+    written before a CJK font was installed misses it: the system's are then added."""
+    from matplotlib import font_manager as fm  # noqa: PLC0415
+
+    def known() -> tuple[str, ...]:
+        names = {f.name for f in fm.fontManager.ttflist}
+        return tuple(n for n in HANGUL_FONTS if n in names)
+
+    if not known():
+        for path in fm.findSystemFonts():
+            if any(k in path for k in ("CJK", "Nanum", "Gothic", "malgun", "NotoSansKR")):
+                with contextlib.suppress(Exception):  # a font file matplotlib cannot read: skip it
+                    fm.fontManager.addfont(path)
+    return known()
+
+
+def _plot_day(day: Day, _):
+    # ``_`` is the translation to draw with (the str builtin keeps the English): named so
+    # that Babel extracts the texts below.
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
     s = [x for x in day.samples if 0 <= x["t"] <= day.end + 30]
@@ -289,41 +357,44 @@ def plot_day(day: Day):
         for name, (a, b) in day.peaks.items():
             ax.axvspan(a, b, color=colours.get(name, "grey"), alpha=0.10, lw=0)
     for name, (a, b) in day.peaks.items():
-        cpu.text((a + b) / 2, 1.03, f"{name} peak", transform=cpu.get_xaxis_transform(), ha="center", fontsize=9)
+        cpu.text((a + b) / 2, 1.03, _("{name} peak").format(name=name), transform=cpu.get_xaxis_transform(),
+                 ha="center", fontsize=9)
 
     def per_pod(x: dict, name: str) -> float:
         used, ready, request = x["cpu"].get(name), x["ready"].get(name), (x.get("request") or {}).get(name)
         return float("nan") if not (used is not None and ready and request) else 100 * used / ready / request
 
     for name in day.dedicated:
-        cpu.plot(t, [per_pod(x, name) for x in s], color=colours[name], lw=1, label=f"{name} (dedicated)")
-    cpu.plot(t, [_nan(x.get("hpa_cpu")) for x in s], color="tab:blue", lw=2.2, label="pool, as the HPA measured it")
+        cpu.plot(t, [per_pod(x, name) for x in s], color=colours[name], lw=1,
+                 label=_("{name} (dedicated)").format(name=name))
+    cpu.plot(t, [_nan(x.get("hpa_cpu")) for x in s], color="tab:blue", lw=2.2, label=_("pool, as the HPA measured it"))
     if day.target:
         cpu.axhline(day.target, color="tab:blue", ls="--", lw=0.8)
-        cpu.text(t[-1] if t else 0, day.target, f" target {day.target}%", va="bottom", ha="right",
-                 color="tab:blue", fontsize=8)
-    cpu.set_ylabel("CPU per pod, % of request")
+        cpu.text(t[-1] if t else 0, day.target, _(" target {target}%").format(target=day.target), va="bottom",
+                 ha="right", color="tab:blue", fontsize=8)
+    cpu.set_ylabel(_("CPU per pod, % of request"))
     cpu.set_ylim(bottom=0)
     cpu.legend(loc="upper right", fontsize=7.5, ncol=2)
 
     dedicated = [sum(x["ready"][n] for n in day.dedicated) for x in s]
     pool = [x["ready"][day.pool] for x in s]
-    pods.fill_between(t, dedicated, step="post", color="grey", alpha=0.25, label="(a) dedicated: ready pods")
+    pods.fill_between(t, dedicated, step="post", color="grey", alpha=0.25, label=_("(a) dedicated: ready pods"))
     pods.step(t, dedicated, where="post", color="black", lw=1.2)
-    pods.fill_between(t, pool, step="post", color="tab:blue", alpha=0.35, label="(b) shared pool: ready pods")
+    pods.fill_between(t, pool, step="post", color="tab:blue", alpha=0.35, label=_("(b) shared pool: ready pods"))
     pods.step(t, pool, where="post", color="tab:blue", lw=2)
     pods.step(t, [x["desired"] for x in s], where="post", color="tab:blue", ls=":", lw=1.5,
-              label="(b) what the HPA wants")
-    for names, label, colour in ((day.dedicated, "(a) worst", "black"), ((day.pool,), "(b) worst", "tab:blue")):
+              label=_("(b) what the HPA wants"))
+    for names, label, colour in ((day.dedicated, _("(a) worst"), "black"),
+                                 ((day.pool,), _("(b) worst"), "tab:blue")):
         n, when = day.worst(names)
         pods.plot([when], [n], "o", color=colour, ms=5)
-        pods.annotate(f"{label}: {n} pods", (when, n), xytext=(6, 5), textcoords="offset points",
-                      color=colour, fontsize=9, fontweight="bold")
+        pods.annotate(_("{label}: {count} pods").format(label=label, count=n), (when, n), xytext=(6, 5),
+                      textcoords="offset points", color=colour, fontsize=9, fontweight="bold")
     pods.set_ylim(0, max(dedicated + [1]) + 3)
-    pods.set_ylabel("ready pods (servers' worth)")
-    pods.set_xlabel("seconds into the day (the load pod's clock)")
+    pods.set_ylabel(_("ready pods (servers' worth)"))
+    pods.set_xlabel(_("seconds into the day (the load pod's clock)"))
     pods.legend(loc="upper right", fontsize=7.5, ncol=3)
-    fig.suptitle("One day, three peaks: (a) capacity dedicated per peak vs (b) one autoscaled pool")
+    fig.suptitle(_("One day, three peaks: (a) capacity dedicated per peak vs (b) one autoscaled pool"))
     fig.tight_layout()
     return fig
 

@@ -805,7 +805,8 @@ def manifests_name_pushed(folder: Path, repository: str) -> CheckResult:
     """The ``k8s/`` folder's workloads name a pushed tag of ``REPOSITORY`` exactly, and the
     pipeline's rules hold (selector, ports, an Ingress with a host)."""
     folder = Path(folder)
-    title = _("{parent}/{folder}/ names the pushed image and passes the rules").format(parent=folder.parent.name, folder=folder.name)
+    title = _("{parent}/{folder}/ names the pushed image and passes the rules").format(
+        parent=folder.parent.name, folder=folder.name)
     if not folder.is_dir():
         return CheckResult(title, False, _("there is no such folder"))
     try:
