@@ -557,7 +557,7 @@ def progress(names: list[str] | None = None) -> Progress:
         kept_file = _state(lab, "checked")
         kept = json.loads(kept_file.read_text()) if kept_file.is_file() else {}
         results: dict[str, list[tuple[bool | None, str]]] = {ex: [] for ex in lab.exercises}
-        for ex, r, _ in _run(lab, heavy=False):
+        for ex, r, _chk in _run(lab, heavy=False):
             results[ex].append((r.ok, r.seen))
         for ex in lab.exercises_:
             for chk in ex.checks:

@@ -185,3 +185,17 @@ def test_the_cicd_labs_v2_change_breaks_a_test_and_the_level_3_fix_mends_it(tmp_
     app.write_text(app.read_text().replace("({VERSION}) on {pod}", "version={VERSION} pod={pod}"))
     assert cicd.test_stage(repo).ok
     assert "({VERSION}) on {pod}" in labs.get("cicd").exercise("green").hints[2]
+
+
+def test_progress_of_a_started_lab_with_a_heavy_check_not_yet_run(tmp_path, monkeypatch):
+    """The heavy check's row says 'not checked yet' (through gettext: a loop variable named
+    ``_`` in progress() once hid it, so this row raised TypeError)."""
+    monkeypatch.setattr(labs, "WORK_DIR", tmp_path)
+    lab = labs.get("images")
+    lab.work.mkdir(parents=True)
+    light = [(ex.name, checks.CheckResult(f"{ex.name}: {c.function}", True, "ok"), c)
+             for ex in lab.exercises_ for c in ex.checks if not c.heavy]
+    monkeypatch.setattr(labs, "_run", lambda lab, heavy=True: light)
+    rows = labs.progress(["images"]).rows
+    assert any(status == "unchecked" and seen == "not checked yet: labctl check images"
+               for _lab, _ex, status, seen in rows), rows
