@@ -203,6 +203,11 @@ def _chosen(names: list[str]) -> list[Source]:
 def main(argv: list[str]) -> int:
     verb = argv[0] if argv else "check"
     chosen = _chosen(argv[1:])
+    unknown = [n for n in argv[1:] if not _chosen([n])]
+    if unknown:  # a typo must not pass as "nothing to do" (check would report success)
+        print(f"ERROR: no notebook, lab or paired file matches {', '.join(unknown)} "
+              "(NAME is part of a path: 03-, labs/pods, glossary)", file=sys.stderr)
+        return 2
     if verb == "sync":
         for src in chosen:
             for line in sync(src):

@@ -142,3 +142,10 @@ def test_sync_then_problems_then_build(tmp_path):
     bad = edition.problems(src)
     assert len(bad) == 1 and "English changed" in bad[0]
     assert edition.load_pair(src.pair)["a"]["was"] == "# Hello"
+
+
+def test_a_name_that_matches_no_notebook_is_an_error(capsys):
+    """`check 3-clustr` (a typo) must not report 'every prose cell has its current Korean'."""
+    assert edition.main(["check", "no-such-notebook"]) == 2
+    assert "no-such-notebook" in capsys.readouterr().err
+    assert edition.main(["build", "no-such-notebook"]) == 2
