@@ -199,3 +199,20 @@ def test_progress_of_a_started_lab_with_a_heavy_check_not_yet_run(tmp_path, monk
     rows = labs.progress(["images"]).rows
     assert any(status == "unchecked" and seen == "not checked yet: labctl check images"
                for _lab, _ex, status, seen in rows), rows
+
+
+def test_progress_columns_line_up_in_korean(monkeypatch):
+    """Hangul takes two terminal columns: the text table pads by screen width, not by characters."""
+    import unicodedata
+
+    def width(text):
+        return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+    monkeypatch.setenv("KUBELAB_LANG", "ko")
+    table = labs.Progress([("pods", "pod", "PASS", "Running"), ("autoscale", "scale", "unchecked", "x"),
+                           ("setup", "answers", "not started", "labctl reset setup")])
+    lines = str(table).splitlines()[:-1]
+    last_column = ["관찰 결과", "Running", "x", "labctl reset setup"]
+    assert lines[0].endswith(last_column[0]), lines[0]
+    starts = {width(line) - width(seen) for line, seen in zip(lines, last_column)}
+    assert len(starts) == 1, "\n".join(lines)
