@@ -113,7 +113,10 @@ case "${1:-}" in
         *) jupyter_args+=("$1"); shift ;;
       esac
     done
-    case "${KUBELAB_LANG:-}" in ''|ko*|en*) ;; *) die "no edition in language '$KUBELAB_LANG'" "use --lang ko or --lang en" ;; esac
+    case "$(printf %s "${KUBELAB_LANG:-}" | tr '[:upper:]' '[:lower:]')" in
+      ''|ko*|en*) ;;
+      *) die "no edition in language '$KUBELAB_LANG'" "use --lang ko or --lang en" ;;
+    esac
     set -- ${jupyter_args[@]+"${jupyter_args[@]}"}
     ensure_docker; ensure_python; ensure_cluster
     export KUBELAB_VENV=$venv
