@@ -33,6 +33,11 @@ STORAGE_MANIFEST = SYSTEM_DIR / "local-path-storage.yaml"
 HOSTS_TOML = f'[host."http://{config.REGISTRY_NAME}:5000"]\n'
 
 
+# How long `up` waits for a reused cluster's API server before it says the cluster does
+# not come back (generous: a node Docker has just restarted boots its control plane first).
+COME_BACK_TIMEOUT = 120.0
+
+
 def kind_config(mode: config.Mode, workers: int = 0) -> dict:
     """The kind config from ``k8s/kind-cluster.yaml``, with ``workers`` worker nodes.
 
@@ -322,7 +327,7 @@ def _reuse_nodes() -> str:
     # Just after a (re)start the control plane may still restart a component:
     # then ask for 15 s of steady answers, otherwise one answer is enough.
     young = bool(stopped) or min(_seconds_since_start(c) for c in nodes) < 300
-    waited = _wait_api(120, steady=15 if young else 0)  # leaves a fresh client cached
+    waited = _wait_api(COME_BACK_TIMEOUT, steady=15 if young else 0)  # leaves a fresh client cached
     try:
         wait_nodes_ready(timeout=120)
     except ClusterError:
