@@ -13,14 +13,13 @@ import functools
 import tempfile
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 
 import yaml
 
 from . import cluster, config, kube
 from .errors import LabError
-from .i18n import _, language
+from .i18n import _, language, pad, screen_width
 from .shell import run
 
 SIDE_CLUSTER = "kubelab-capacity"
@@ -128,9 +127,9 @@ class Day:
         # Each column is as wide as the English one, or as its header if that is wider on screen
         # (a Hangul character takes two columns of a fixed-width font).
         heads = [_("load"), _("pool ready"), _("HPA wants"), _("pool CPU"), _("dedicated ready"), _("dedicated CPU")]
-        wl, wp, wh, wc, wd, wdc = (max(w, _width(h)) for w, h in zip((8, 10, 9, 8, 15, 13), heads))
-        rows = [f"{'t':>5}  {_pad(heads[0], wl)} {_pad(heads[1], wp, True)} {_pad(heads[2], wh, True)} "
-                f"{_pad(heads[3], wc, True)}  {_pad(heads[4], wd, True)} {_pad(heads[5], wdc, True)}"]
+        wl, wp, wh, wc, wd, wdc = (max(w, screen_width(h)) for w, h in zip((8, 10, 9, 8, 15, 13), heads))
+        rows = [f"{'t':>5}  {pad(heads[0], wl)} {pad(heads[1], wp, True)} {pad(heads[2], wh, True)} "
+                f"{pad(heads[3], wc, True)}  {pad(heads[4], wd, True)} {pad(heads[5], wdc, True)}"]
         last = None
         for s in self.samples:
             if s["t"] < 0 or (last is not None and s["t"] - last < every - 0.5):
@@ -138,31 +137,11 @@ class Day:
             last = s["t"]
             load = self.load(s["t"])
             ded_cpu = [s["cpu"].get(n) for n in self.dedicated]
-            rows.append(f"{s['t']:4.0f}s  {_pad(load, wl)} {s['ready'][self.pool]:>{wp}} {s['desired']:>{wh}} "
+            rows.append(f"{s['t']:4.0f}s  {pad(load, wl)} {s['ready'][self.pool]:>{wp}} {s['desired']:>{wh}} "
                         f"{_m(s['cpu'].get(self.pool)):>{wc}}  "
                         f"{sum(s['ready'][n] for n in self.dedicated):>{wd}} "
                         f"{'/'.join(_m(c) for c in ded_cpu):>{wdc}}")
         return "\n".join(rows)
-
-
-def _width(text: str) -> int:
-    """How many columns ``text`` takes in a fixed-width font (wide East Asian characters take two).
-
-    >>> _width("pool ready"), _width("풀 준비")
-    (10, 7)
-    """
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _pad(text: str, width: int, right: bool = False) -> str:
-    """``text`` padded with spaces to ``width`` screen columns (``f"{text:width}"`` counts characters).
-
-    >>> _pad("풀", 4) + "|", _pad("ab", 4, right=True)
-    ('풀  |', '  ab')
-    """
-    fill = " " * max(width - _width(text), 0)
-    return fill + text if right else text + fill
-
 
 def _m(value: int | None) -> str:
     return "?" if value is None else f"{value}m"

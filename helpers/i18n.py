@@ -70,6 +70,28 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return _translations(language()).ngettext(singular, plural, n)
 
 
+def screen_width(text: str) -> int:
+    """Terminal columns ``text`` takes: two for a wide (Hangul, CJK) character.
+
+    >>> screen_width("pool ready"), screen_width("확인 전")
+    (10, 7)
+    """
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """``text`` padded with spaces to ``width`` columns (``f"{text:width}"`` counts characters,
+    so a Korean column would not line up).
+
+    >>> pad("풀", 4) + "|", pad("ab", 4, right=True)
+    ('풀  |', '  ab')
+    """
+    fill = " " * max(width - screen_width(text), 0)
+    return fill + text if right else text + fill
+
+
 def N_(message: str) -> str:
     """Marks a text for extraction only: it is translated later, where it is shown."""
     return message

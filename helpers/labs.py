@@ -33,7 +33,7 @@ import yaml
 from . import checks, config, containers, images, kube, lessons, manifests, registry, waiting
 from .docker_client import client
 from .errors import LabError, WaitTimedOut
-from .i18n import N_, _
+from .i18n import N_, _, pad, screen_width
 
 LABS_DIR = config.REPO_ROOT / "labs"
 WORK_DIR = LABS_DIR / "work"
@@ -512,21 +512,6 @@ def hint(name: str, exercise: str, level: int | None = None) -> Hint:
 
 # --- progress -------------------------------------------------------------------------------------
 
-def _screen_width(text: str) -> int:
-    """Terminal columns ``text`` takes: two for a wide (Hangul, CJK) character.
-
-    >>> _screen_width("PASS"), _screen_width("확인 전")
-    (4, 7)
-    """
-    import unicodedata  # noqa: PLC0415
-
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
-
-
-def _pad(text: str, width: int) -> str:
-    return text + " " * max(width - _screen_width(text), 0)
-
-
 @dataclass
 class Progress:
     """Every lab's exercises, passed or not, as the live cluster shows them."""
@@ -537,9 +522,9 @@ class Progress:
         heads = _("LAB/EXERCISE"), _("STATUS"), _("SEEN")
         rows = [(f"{lab}/{ex}", _(status), seen) for lab, ex, status, seen in self.rows]
         # padded by screen columns: a Hangul header or status takes two per character
-        width = max(_screen_width(first) for first, _status, _seen in [heads, *rows])
-        status_width = max(11, *(_screen_width(status) for _first, status, _seen in [heads, *rows]))
-        lines = [f"{_pad(first, width)}  {_pad(status, status_width)}  {seen}" for first, status, seen in [heads, *rows]]
+        width = max(screen_width(first) for first, _status, _seen in [heads, *rows])
+        status_width = max(11, *(screen_width(status) for _first, status, _seen in [heads, *rows]))
+        lines = [f"{pad(first, width)}  {pad(status, status_width)}  {seen}" for first, status, seen in [heads, *rows]]
         done = sum(status == "PASS" for _lab, _ex, status, _seen in self.rows)
         lines.append(_("{done}/{total} exercises pass").format(done=done, total=len(self.rows)))
         return "\n".join(lines)
