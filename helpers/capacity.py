@@ -104,7 +104,21 @@ class Day:
 
     def worst(self, names: tuple[str, ...] | list[str]) -> tuple[int, float]:
         """The most ready pods ``names`` had together at one moment of the day, and when (first time)."""
-        return worst_moment([s for s in self.samples if 0 <= s["t"] <= self.end], names)
+        return worst_moment(self._in_day(), names)
+
+    def count(self) -> Count:
+        """The servers each setup needs, from the samples of the day: see :func:`count_servers`."""
+        return count_servers(self._in_day(), self.dedicated, self.pool)
+
+    def grew(self, name: str) -> int:
+        """The most ready pods Deployment ``name`` had from its own peak's start until the
+        next peak began (or the day ended): what its own traffic made its HPA grow it to."""
+        start = self.peaks[name][0]
+        until = min((a for a, _ in self.peaks.values() if a > start), default=self.end)
+        return worst_moment([s for s in self.samples if start <= s["t"] <= until], [name])[0]
+
+    def _in_day(self) -> list[dict]:
+        return [s for s in self.samples if 0 <= s["t"] <= self.end]
 
     def lags(self, target: int | None = None) -> dict[str, dict[str, float | None]]:
         """Per peak, :func:`hpa_lags` of the pool against the HPA's target (%)."""
@@ -123,7 +137,8 @@ class Day:
         return next((n for n, (a, b) in self.peaks.items() if a <= t < b), "-")
 
     def text(self, every: float = 10) -> str:
-        """The day as a table, one row about every ``every`` seconds."""
+        """The day as a table, one row about every ``every`` seconds. The dedicated
+        columns give each peak's Deployment in turn (morning/noon/evening)."""
         # Each column is as wide as the English one, or as its header if that is wider on screen
         # (a Hangul character takes two columns of a fixed-width font).
         heads = [_("load"), _("pool ready"), _("HPA wants"), _("pool CPU"), _("dedicated ready"), _("dedicated CPU")]
@@ -139,12 +154,45 @@ class Day:
             ded_cpu = [s["cpu"].get(n) for n in self.dedicated]
             rows.append(f"{s['t']:4.0f}s  {pad(load, wl)} {s['ready'][self.pool]:>{wp}} {s['desired']:>{wh}} "
                         f"{_m(s['cpu'].get(self.pool)):>{wc}}  "
-                        f"{sum(s['ready'][n] for n in self.dedicated):>{wd}} "
+                        f"{'/'.join(str(s['ready'][n]) for n in self.dedicated):>{wd}} "
                         f"{'/'.join(_m(c) for c in ded_cpu):>{wdc}}")
         return "\n".join(rows)
 
 def _m(value: int | None) -> str:
     return "?" if value is None else f"{value}m"
+
+
+@dataclass
+class Count:
+    """Servers' worth of pods each setup needs, counted from a recorded day.
+
+    ``held``: each dedicated Deployment's most ready pods and when (its own peak);
+    ``dedicated``: their sum, since a dedicated server is bought for its service's peak
+    and kept all day; ``shared``: the pool's most ready pods at one moment, and ``when``.
+    """
+
+    held: dict[str, tuple[int, float]]
+    dedicated: int
+    shared: int
+    when: float
+
+
+def count_servers(samples: list[dict], dedicated: tuple[str, ...] | list[str] = PEAKS,
+                  pool: str = POOL) -> Count:
+    """(a) dedicated = the sum over the Deployments ``dedicated`` of each one's most
+    ready pods, whenever each had them; (b) shared = the ``pool``'s most ready pods
+    at one moment. Both sides are measured the same way (each grown by its own HPA),
+    so a slower machine makes both larger together.
+
+    >>> s = [{"t": t, "ready": {"pool": p, "a": a, "b": b}} for t, p, a, b in
+    ...      [(0, 1, 1, 1), (10, 3, 3, 1), (20, 2, 1, 1), (30, 4, 1, 4), (40, 1, 1, 2)]]
+    >>> c = count_servers(s, ["a", "b"])
+    >>> c.held, c.dedicated, c.shared, c.when
+    ({'a': (3, 10), 'b': (4, 30)}, 7, 4, 30)
+    """
+    held = {n: worst_moment(samples, [n]) for n in dedicated}
+    shared, when = worst_moment(samples, [pool])
+    return Count(held, sum(n for n, _ in held.values()), shared, when)
 
 
 def worst_moment(samples: list[dict], names: tuple[str, ...] | list[str]) -> tuple[int, float]:
@@ -282,8 +330,9 @@ def _epoch(stamp) -> float:
 def plot_day(day: Day):
     """The day in two panels over the same time: above, each Deployment's CPU per
     pod as a % of its request (the HPA's own measure, its target dashed); below,
-    the ready pods each setup held, their worst moments marked. The peaks are
-    shaded. Returns the figure.
+    the ready pods of the pool and of each dedicated Deployment, each one's most
+    marked, and the dedicated total that is held all day. The peaks are shaded.
+    Returns the figure.
 
     In Korean the texts are Korean, drawn with a Hangul font where the machine has one
     (see :func:`_hangul_fonts`); without one they stay English rather than empty boxes."""
@@ -355,24 +404,34 @@ def _plot_day(day: Day, _):
     cpu.set_ylim(bottom=0)
     cpu.legend(loc="upper right", fontsize=7.5, ncol=2)
 
-    dedicated = [sum(x["ready"][n] for n in day.dedicated) for x in s]
+    # Each dedicated Deployment's pods over the day, and what that setup must hold all day:
+    # the sum of each one's most, since a dedicated server is bought for its own peak.
+    count = day.count()
+    end = t[-1] if t else day.end
+    pods.fill_between([0, end], count.dedicated, color="grey", alpha=0.15, lw=0,
+                      label=_("(a) dedicated: each peak's most pods, summed, held all day"))
+    pods.axhline(count.dedicated, color="black", lw=1.2, ls="--")
+    pods.annotate(_("(a) held all day: {count} pods").format(count=count.dedicated), (0, count.dedicated),
+                  xytext=(4, 4), textcoords="offset points", color="black", fontsize=9, fontweight="bold")
+    for name in day.dedicated:
+        # Drawn over the pool's fill (zorder), so a dedicated line is seen where they meet.
+        pods.step(t, [x["ready"].get(name, 0) for x in s], where="post", color=colours[name], lw=1.3, zorder=3,
+                  label=_("{name} (dedicated): ready pods").format(name=name))
+        n, when = count.held[name]
+        pods.plot([when], [n], "o", color=colours[name], ms=4, zorder=3)
     pool = [x["ready"][day.pool] for x in s]
-    pods.fill_between(t, dedicated, step="post", color="grey", alpha=0.25, label=_("(a) dedicated: ready pods"))
-    pods.step(t, dedicated, where="post", color="black", lw=1.2)
-    pods.fill_between(t, pool, step="post", color="tab:blue", alpha=0.35, label=_("(b) shared pool: ready pods"))
+    pods.fill_between(t, pool, step="post", color="tab:blue", alpha=0.30, label=_("(b) shared pool: ready pods"))
     pods.step(t, pool, where="post", color="tab:blue", lw=2)
     pods.step(t, [x["desired"] for x in s], where="post", color="tab:blue", ls=":", lw=1.5,
               label=_("(b) what the HPA wants"))
-    for names, label, colour in ((day.dedicated, _("(a) worst"), "black"),
-                                 ((day.pool,), _("(b) worst"), "tab:blue")):
-        n, when = day.worst(names)
-        pods.plot([when], [n], "o", color=colour, ms=5)
-        pods.annotate(_("{label}: {count} pods").format(label=label, count=n), (when, n), xytext=(6, 5),
-                      textcoords="offset points", color=colour, fontsize=9, fontweight="bold")
-    pods.set_ylim(0, max(dedicated + [1]) + 3)
+    pods.plot([count.when], [count.shared], "o", color="tab:blue", ms=5)
+    pods.annotate(_("{label}: {count} pods").format(label=_("(b) worst"), count=count.shared),
+                  (count.when, count.shared), xytext=(6, 5), textcoords="offset points", color="tab:blue",
+                  fontsize=9, fontweight="bold")
+    pods.set_ylim(0, count.dedicated + 5)
     pods.set_ylabel(_("ready pods (servers' worth)"))
     pods.set_xlabel(_("seconds into the day (the load pod's clock)"))
-    pods.legend(loc="upper right", fontsize=7.5, ncol=3)
+    pods.legend(loc="upper right", fontsize=7.5, ncol=2)
     fig.suptitle(_("One day, three peaks: (a) capacity dedicated per peak vs (b) one autoscaled pool"))
     fig.tight_layout()
     return fig

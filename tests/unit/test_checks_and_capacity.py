@@ -24,15 +24,17 @@ def test_report_renders_pass_and_fail_in_text_and_html():
     assert "#1a7f37" in html and "#cf222e" in html and "fix it" in html
 
 
-def _day(points):
-    """Samples of a made-up day: (t, pool ready, HPA desired, HPA's CPU %), 3 pods per dedicated peak."""
-    return [{"t": t, "desired": d, "hpa_cpu": c, "ready": {"pool": r, "morning": 3, "noon": 3, "evening": 3}}
-            for t, r, d, c in points]
+def _day(points, dedicated=(1, 1, 1)):
+    """Samples of a made-up day: (t, pool ready, HPA desired, HPA's CPU %); ``dedicated`` gives
+    the morning, noon and evening pods (the same at every sample unless a point carries its own)."""
+    return [{"t": t, "desired": d, "hpa_cpu": c, "cpu": {},
+             "ready": {"pool": r, **dict(zip(capacity.PEAKS, rest[0] if rest else dedicated))}}
+            for t, r, d, c, *rest in points]
 
 
 def test_capacity_counts_the_worst_moment_from_the_samples():
     samples = _day([(0, 1, 1, 10), (20, 1, 3, 150), (30, 3, 3, 70), (80, 3, 2, 20), (95, 2, 4, 140),
-                    (100, 4, 4, 80), (150, 1, 1, 10)])
+                    (100, 4, 4, 80), (150, 1, 1, 10)], dedicated=(3, 3, 3))
     assert capacity.worst_moment(samples, capacity.PEAKS) == (9, 0)
     assert capacity.worst_moment(samples, [capacity.POOL]) == (4, 100)
     # A Deployment that is not there counts as no pods, not as an error.
@@ -40,6 +42,27 @@ def test_capacity_counts_the_worst_moment_from_the_samples():
     # The day's worst moment is within the day: a sample before the load started does not count.
     day = capacity.Day(_day([(-5, 7, 7, 10), (10, 2, 2, 80)]), {"morning": (5, 20)}, 30)
     assert day.worst([capacity.POOL]) == (2, 10) and day.load(10) == "morning" and day.load(25) == "-"
+
+
+def test_capacity_dedicated_is_the_sum_of_each_peaks_most_pods_held_all_day():
+    # Each dedicated Deployment grows for its own peak only; the pool for each in turn.
+    samples = _day([(-5, 5, 5, 10, (4, 4, 4)),  # before the day: not counted
+                    (0, 1, 1, 10, (1, 1, 1)), (30, 3, 3, 90, (3, 1, 1)), (60, 1, 1, 10, (1, 1, 1)),
+                    (90, 4, 4, 120, (1, 4, 1)), (120, 2, 2, 20, (1, 2, 1)), (150, 3, 3, 80, (1, 1, 3)),
+                    (200, 1, 1, 10, (1, 1, 1)), (260, 8, 8, 10, (8, 8, 8))])  # after the day: not counted
+    day = capacity.Day(samples, {"morning": (20, 50), "noon": (80, 110), "evening": (140, 170)}, 240)
+    count = day.count()
+    assert count.held == {"morning": (3, 30), "noon": (4, 90), "evening": (3, 150)}
+    assert (count.dedicated, count.shared, count.when) == (10, 4, 90)
+    # What its own peak (up to the next peak's start) grew each Deployment to.
+    assert [day.grew(n) for n in capacity.PEAKS] == [3, 4, 3]
+    # A uniformly slower machine: every HPA grows its Deployment by the same factor, so
+    # both counts grow and the pool still needs fewer.
+    slow = capacity.Day([{**s, "ready": {n: 2 * r for n, r in s["ready"].items()}} for s in samples],
+                        day.peaks, day.end).count()
+    assert (slow.dedicated, slow.shared) == (20, 8) and slow.shared < slow.dedicated
+    # The table gives the dedicated Deployments' ready pods one by one.
+    assert "1/4/1" in day.text(every=1).splitlines()[4]
 
 
 def test_capacity_lags_are_measured_from_each_peak():
