@@ -110,6 +110,7 @@ bin_metrics=$cache/bin/metrics-server-v$METRICS_SERVER_VERSION
 bin_etcd=$cache/bin/etcd-v$ETCD_VERSION
 bin_router=$cache/bin/kube-router-v$KUBE_ROUTER_VERSION
 bin_local_path=$cache/bin/local-path-provisioner-v$LOCAL_PATH_VERSION
+bin_containerd=$cache/bin/containerd-v$CONTAINERD_VERSION
 bin_pause=$cache/bin/pause-$PAUSE_VERSION-k8s-v$K8S_VERSION
 bin_deb=$cache/bin/debian-registry-$REGISTRY_VERSION
 rootfs=$cache/rootfs
@@ -184,6 +185,28 @@ build_local_path() {
   go build -mod=readonly -trimpath -ldflags "-s -w -X main.VERSION=v$LOCAL_PATH_VERSION" \
     -o "$bin_local_path/local-path-provisioner" .
   "$bin_local_path/local-path-provisioner" --version
+}
+
+# containerd, its CRI plugin and the runc shim, as kind's images/base/Dockerfile
+# builds them (`make bin/ctr bin/containerd bin/containerd-shim-runc-v2` with
+# BUILDTAGS "no_aufs no_zfs no_btrfs no_devmapper"), but static (CGO off): the
+# binaries then run on the node's Debian whatever the host's libc. Without cgo
+# the btrfs snapshotter is left out, as kind's tags leave it out.
+build_containerd() {
+  local src pkg=github.com/containerd/containerd/v2
+  src=$(go_dir "$pkg@v$CONTAINERD_VERSION")
+  mkdir -p "$bin_containerd"
+  cd "$src"
+  go_verify
+  local ld="-s -w -X $pkg/version.Version=v$CONTAINERD_VERSION -X $pkg/version.Revision=kubelab-kit
+    -X $pkg/version.Package=github.com/containerd/containerd"
+  go build -trimpath -tags "urfave_cli_no_docs no_aufs no_zfs no_btrfs no_devmapper" -ldflags "$ld" \
+    -o "$bin_containerd/" ./cmd/containerd ./cmd/ctr
+  # The shim as the Makefile builds it: no gRPC, only ttrpc.
+  go build -trimpath -tags "urfave_cli_no_docs no_grpc" -ldflags "$ld" \
+    -o "$bin_containerd/" ./cmd/containerd-shim-runc-v2
+  "$bin_containerd/containerd" --version | grep -q " v$CONTAINERD_VERSION "
+  "$bin_containerd/containerd" --version
 }
 
 build_kind() {
@@ -266,7 +289,7 @@ rootfs_jre() { debootstrap_image bookworm-jre17 "$DEBIAN_SUITE" openjdk-17-jre-h
 rootfs_iptables() { debootstrap_image bookworm-iptables "$DEBIAN_SUITE" iptables,ipset,iproute2,conntrack "$1"; }
 rootfs_node() {
   debootstrap_image node-rootfs "$DEBIAN_SUITE" \
-    systemd,systemd-sysv,dbus,containerd,runc,containernetworking-plugins,iptables,nftables,conntrack,iproute2,ethtool,util-linux,mount,kmod,socat,libseccomp2,pigz,ca-certificates,procps,jq,curl,e2fsprogs,bash \
+    systemd,systemd-sysv,dbus,runc,containernetworking-plugins,iptables,nftables,conntrack,iproute2,ethtool,util-linux,mount,kmod,socat,libseccomp2,pigz,ca-certificates,procps,jq,curl,e2fsprogs,bash \
     "$1"
 }
 
@@ -312,9 +335,11 @@ build_node_image() {
   cp -r "$kind_src/images/base/files" "$ctx/kind-base"
   chmod -R u+w "$ctx"
   cp "$bin_k8s/kubeadm" "$bin_k8s/kubelet" "$bin_k8s/kubectl" "$ctx/bin/"
+  mkdir -p "$ctx/containerd"
+  cp "$bin_containerd/containerd" "$bin_containerd/ctr" "$bin_containerd/containerd-shim-runc-v2" "$ctx/containerd/"
   docker build -q --label "kubelab.kit.key=$key" \
     --build-arg "NODE_ROOTFS=$KIT_REPO/node-rootfs:$DEBIAN_SUITE" \
-    --build-arg "K8S_VERSION=v$K8S_VERSION" \
+    --build-arg "K8S_VERSION=v$K8S_VERSION" --build-arg "CONTAINERD_VERSION=$CONTAINERD_VERSION" \
     --build-arg "PAUSE_IMAGE=$KIT_REPO/pause:$PAUSE_VERSION" \
     -t "$node_image-pre" "$ctx"
   rm -rf "$ctx"
@@ -395,6 +420,7 @@ step go-coredns "$(key_of "$kit_dir/go/coredns")" "$net_hint" build_coredns
 step go-etcd "$(key_of "$kit_dir/go/etcd")" "$net_hint" build_etcd
 step go-kube-router "$(key_of /dev/null)" "$net_hint" build_kube_router
 step go-local-path "$(key_of /dev/null)" "$net_hint" build_local_path
+step go-containerd "$(key_of /dev/null)" "$net_hint" build_containerd
 step pause "$(key_of /dev/null)" "gcc could not build Kubernetes' pause.c: install gcc and libc6-dev (static glibc)" build_pause
 step go-traefik "$(key_of /dev/null)" "$net_hint" build_traefik
 step go-metrics-server "$(key_of /dev/null)" "$net_hint" build_metrics_server

@@ -28,10 +28,9 @@ def test_kubernetes_and_runtime_versions(lab_cluster, mode):
     out = subprocess.run([tool("kubectl"), "--context", config.KIND_CONTEXT, "version", "-o", "json"],
                          capture_output=True, text=True, check=True).stdout
     assert f'"gitVersion": "v{KIT["K8S_VERSION"]}"' in out.split('"serverVersion"')[1], out
-    runtime = KIT["CONTAINERD_VERSION"] if mode.offline else KIT["ONLINE_CONTAINERD_VERSION"]
     for node in lab_cluster["nodes"]:
         assert node["kubelet"] == f"v{KIT['K8S_VERSION']}", node
-        assert node["runtime"] == f"containerd://{runtime}", node
+        assert node["runtime"] == f"containerd://{KIT['CONTAINERD_VERSION']}", node
 
 
 def test_etcd_and_coredns_are_the_pinned_versions(lab_cluster, mode):

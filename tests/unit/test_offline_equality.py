@@ -154,3 +154,11 @@ def test_etcd_coredns_and_pause_are_what_kubeadm_deploys():
     assert re.search(rf'DefaultEtcdVersion = "{re.escape(kit["ETCD_IMAGE_TAG"])}"', constants)
     assert re.search(rf'CoreDNSVersion = "v{re.escape(kit["COREDNS_VERSION"])}"', constants)
     assert re.search(rf'PauseVersion = "{re.escape(kit["PAUSE_VERSION"])}"', constants)
+
+
+def test_containerd_is_the_version_kindest_node_builds():
+    # kindest/node for kind v$KIND_VERSION is built on that release's base image.
+    kit = config.KIT
+    base = (_module_dir(f"sigs.k8s.io/kind@v{kit['KIND_VERSION']}") / "images/base/Dockerfile").read_text()
+    assert re.search(rf'^ARG CONTAINERD_VERSION="v{re.escape(kit["CONTAINERD_VERSION"])}"$', base, re.M), \
+        re.findall(r"^ARG CONTAINERD_VERSION=.*$", base, re.M)
