@@ -150,7 +150,7 @@ def _up_command(mode: config.Mode, workers: int) -> str:
 def _differences(have: dict, want: dict, recreate: bool, mode: config.Mode, workers: int) -> str:
     """"" when the existing cluster is what ``up`` would make. Otherwise, with
     ``recreate``, why it will be remade; without, a ClusterError naming what differs."""
-    diffs = record.differences(have, want)
+    diffs = record.differences(have, want) + _node_image_rebuilt(mode)
     if not diffs:
         return ""
     if recreate:
@@ -160,6 +160,24 @@ def _differences(have: dict, want: dict, recreate: bool, mode: config.Mode, work
                        state="\n".join(f"  - {d}" for d in diffs),
                        hint=_("run `labctl up` with the options the cluster was made with, or delete and remake it "
                               "(its workloads are lost): `{command} --recreate`").format(command=_up_command(mode, workers)))
+
+
+def _node_image_rebuilt(mode: config.Mode) -> list[str]:
+    """The node image's name now points at another build than the one the nodes run.
+
+    The record keeps the image's name, which a rebuilt offline kit keeps too; only
+    the image ID tells that the nodes run the old kit (another containerd, other
+    pre-loaded images). Nothing to compare when either is missing."""
+    image = mode.image(config.NODE_IMAGE_ONLINE)
+    try:
+        want = client().images.get(image).id
+        have = client().containers.get(f"{config.CLUSTER_NAME}-control-plane").attrs["Image"]
+    except NotFound:
+        return []
+    if have == want:
+        return []
+    return [_("its nodes run an older build of {image} ({have}); `up` would use {want}")
+            .format(image=image, have=have.removeprefix("sha256:")[:12], want=want.removeprefix("sha256:")[:12])]
 
 
 def _reuse_or_stop(have: dict, want: dict, recreate: bool, mode: config.Mode, workers: int) -> tuple[str, str]:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import config, containers, lock, tools
+from helpers import cluster, config, containers, lock, registry, tools
 from helpers.docker_client import client
 
 from ..conftest import free_port
@@ -149,6 +149,16 @@ def test_a_cluster_that_differs_is_left_alone_with_the_fix(lab_cluster, mode):
     made, other = ("offline", "online") if mode.offline else ("online", "offline")
     assert f"made {made}, `up` would make it {other}" in flipped.stderr
     assert _node_id() == before
+
+
+def test_a_rebuilt_node_image_is_a_difference(lab_cluster, mode, monkeypatch):
+    # The record names the node image; a rebuilt kit keeps the name, so the image ID decides.
+    assert cluster._node_image_rebuilt(mode) == []
+    monkeypatch.setattr(config, "NODE_IMAGE_ONLINE", registry.REGISTRY_IMAGE)  # another local image
+    other = client().images.get(mode.image(registry.REGISTRY_IMAGE)).id.removeprefix("sha256:")[:12]
+    [why] = cluster._node_image_rebuilt(mode)
+    assert f"its nodes run an older build of {mode.image(registry.REGISTRY_IMAGE)}" in why
+    assert why.endswith(f"`up` would use {other}"), why
 
 
 def test_the_recorded_mode_wins_over_the_probe(lab_cluster, mode):
