@@ -102,12 +102,9 @@ class Day:
     pool: str = POOL
     dedicated: tuple[str, ...] = PEAKS
 
-    def worst(self, names: tuple[str, ...] | list[str]) -> tuple[int, float]:
-        """The most ready pods ``names`` had together at one moment of the day, and when (first time)."""
-        return worst_moment(self._in_day(), names)
-
     def count(self) -> Count:
-        """The servers each setup needs, from the samples of the day: see :func:`count_servers`."""
+        """The servers each setup needs, from the samples within the day (0 to ``end``):
+        see :func:`count_servers`, the one way the lesson counts."""
         return count_servers(self._in_day(), self.dedicated, self.pool)
 
     def grew(self, name: str) -> int:

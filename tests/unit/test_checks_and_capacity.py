@@ -41,7 +41,8 @@ def test_capacity_counts_the_worst_moment_from_the_samples():
     assert capacity.worst_moment(samples, ["night"]) == (0, 0)
     # The day's worst moment is within the day: a sample before the load started does not count.
     day = capacity.Day(_day([(-5, 7, 7, 10), (10, 2, 2, 80)]), {"morning": (5, 20)}, 30)
-    assert day.worst([capacity.POOL]) == (2, 10) and day.load(10) == "morning" and day.load(25) == "-"
+    count = day.count()
+    assert (count.shared, count.when) == (2, 10) and day.load(10) == "morning" and day.load(25) == "-"
 
 
 def test_capacity_dedicated_is_the_sum_of_each_peaks_most_pods_held_all_day():
