@@ -101,7 +101,7 @@ def up(offline: bool | None = None, *, workers: int = 0, retain: bool = False, r
         with steps.step(_("mode: offline (kit images)") if mode.offline else _("mode: online (public images)")):
             client()
             cfg = kind_config(mode, workers)
-            want = record.wanted(mode, cfg)
+            want = record.wanted(mode, cfg, _local_image_id(mode))
             present = exists()
             # Judged before anything is touched: a cluster that differs stops `up` here.
             have = (record.read() or {}) if present else {}
@@ -150,7 +150,7 @@ def _up_command(mode: config.Mode, workers: int) -> str:
 def _differences(have: dict, want: dict, recreate: bool, mode: config.Mode, workers: int) -> str:
     """"" when the existing cluster is what ``up`` would make. Otherwise, with
     ``recreate``, why it will be remade; without, a ClusterError naming what differs."""
-    diffs = record.differences(have, want) + _node_image_rebuilt(mode)
+    diffs = record.differences(have, want)
     if not diffs:
         return ""
     if recreate:
@@ -162,22 +162,12 @@ def _differences(have: dict, want: dict, recreate: bool, mode: config.Mode, work
                               "(its workloads are lost): `{command} --recreate`").format(command=_up_command(mode, workers)))
 
 
-def _node_image_rebuilt(mode: config.Mode) -> list[str]:
-    """The node image's name now points at another build than the one the nodes run.
-
-    The record keeps the image's name, which a rebuilt offline kit keeps too; only
-    the image ID tells that the nodes run the old kit (another containerd, other
-    pre-loaded images). Nothing to compare when either is missing."""
-    image = mode.image(config.NODE_IMAGE_ONLINE)
+def _local_image_id(mode: config.Mode) -> str | None:
+    """The ID the node image's name points at on this machine (None before it is pulled)."""
     try:
-        want = client().images.get(image).id
-        have = client().containers.get(f"{config.CLUSTER_NAME}-control-plane").attrs["Image"]
+        return client().images.get(mode.image(config.NODE_IMAGE_ONLINE)).id
     except NotFound:
-        return []
-    if have == want:
-        return []
-    return [_("its nodes run an older build of {image} ({have}); `up` would use {want}")
-            .format(image=image, have=have.removeprefix("sha256:")[:12], want=want.removeprefix("sha256:")[:12])]
+        return None
 
 
 def _reuse_or_stop(have: dict, want: dict, recreate: bool, mode: config.Mode, workers: int) -> tuple[str, str]:

@@ -23,10 +23,12 @@ def fingerprint(cfg: dict) -> str:
     return hashlib.sha256(json.dumps(cfg, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def wanted(mode: config.Mode, cfg: dict) -> dict:
-    """The record of a cluster ``up`` would make now in ``mode`` from the kind config ``cfg``."""
+def wanted(mode: config.Mode, cfg: dict, image_id: str | None = None) -> dict:
+    """The record of a cluster ``up`` would make now in ``mode`` from the kind config ``cfg``;
+    ``image_id``: the ID the node image's name points at here (None when not pulled yet)."""
     return {"format": FORMAT, "mode": "offline" if mode.offline else "online",
-            "node_image": mode.image(config.NODE_IMAGE_ONLINE), "nodes": len(cfg["nodes"]), "config": cfg}
+            "node_image": mode.image(config.NODE_IMAGE_ONLINE), "node_image_id": image_id,
+            "nodes": len(cfg["nodes"]), "config": cfg}
 
 
 def _control_plane():
@@ -38,14 +40,17 @@ def _control_plane():
 def read() -> dict | None:
     """The node's record; ``{}`` when the node has none; None when there is no node or no Docker.
 
-    A record of the old format (a bare config hash) reads as ``{"fingerprint": HASH}``.
+    A record of the old format (a bare config hash) reads as ``{"fingerprint": HASH}``. A
+    record's ``node_image_id`` is the image the node runs, read from Docker, not the stored one:
+    a rebuilt kit keeps the image's name, and only the ID tells the node runs the old build.
     """
     from docker.errors import DockerException  # noqa: PLC0415
 
     from .errors import LabError  # noqa: PLC0415
 
     try:
-        code, out = _control_plane().exec_run(["cat", RECORD_FILE])
+        node = _control_plane()
+        code, out = node.exec_run(["cat", RECORD_FILE])
     except (DockerException, LabError):
         return None
     if code != 0:
@@ -55,7 +60,7 @@ def read() -> dict | None:
         data = json.loads(text)
     except ValueError:
         return {"fingerprint": text} if text else {}
-    return data if isinstance(data, dict) else {"fingerprint": text}
+    return dict(data, node_image_id=node.attrs["Image"]) if isinstance(data, dict) else {"fingerprint": text}
 
 
 def write(record: dict) -> None:
@@ -74,6 +79,10 @@ def recorded_mode() -> config.Mode | None:
     if not record or record.get("mode") not in ("online", "offline"):
         return None
     return config.Mode(offline=record["mode"] == "offline")
+
+
+def _short(image_id: str) -> str:
+    return image_id.removeprefix("sha256:")[:12]
 
 
 def _config_differences(have: dict, want: dict, path: str = "") -> list[str]:
@@ -96,6 +105,8 @@ def differences(have: dict, want: dict) -> list[str]:
     []
     >>> differences(dict(want, mode="online", nodes=3), want)
     ['made online, `up` would make it offline', 'it has 3 node(s), `up` would make 1']
+    >>> differences(dict(want, node_image_id="sha256:0f4ade9901b2aa"), dict(want, node_image_id="sha256:016e27fa6439bb"))
+    ['its nodes run an older build of n:1 (0f4ade9901b2); `up` would use 016e27fa6439']
     """
     if not have:
         return [_("its node carries no kubelab record (made by hand, or by another tool)")]
@@ -109,6 +120,10 @@ def differences(have: dict, want: dict) -> list[str]:
     if have.get("node_image") != want["node_image"]:
         out.append(_("node image {have}, `up` would use {want}").format(have=have.get("node_image"),
                                                                        want=want["node_image"]))
+    elif None not in (have.get("node_image_id"), want.get("node_image_id")) and \
+            have["node_image_id"] != want["node_image_id"]:
+        out.append(_("its nodes run an older build of {image} ({have}); `up` would use {want}").format(
+            image=want["node_image"], have=_short(have["node_image_id"]), want=_short(want["node_image_id"])))
     if have.get("nodes") != want["nodes"]:
         out.append(_("it has {have} node(s), `up` would make {want}").format(have=have.get("nodes"), want=want["nodes"]))
     fields = [f for f in _config_differences(have.get("config") or {}, want["config"])

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import cluster, config, containers, lock, registry, tools
+from helpers import cluster, config, containers, lock, record, registry, tools
 from helpers.docker_client import client
 
 from ..conftest import free_port
@@ -151,14 +151,16 @@ def test_a_cluster_that_differs_is_left_alone_with_the_fix(lab_cluster, mode):
     assert _node_id() == before
 
 
-def test_a_rebuilt_node_image_is_a_difference(lab_cluster, mode, monkeypatch):
+def test_a_rebuilt_node_image_is_a_difference(lab_cluster, mode):
     # The record names the node image; a rebuilt kit keeps the name, so the image ID decides.
-    assert cluster._node_image_rebuilt(mode) == []
-    monkeypatch.setattr(config, "NODE_IMAGE_ONLINE", registry.REGISTRY_IMAGE)  # another local image
-    other = client().images.get(mode.image(registry.REGISTRY_IMAGE)).id.removeprefix("sha256:")[:12]
-    [why] = cluster._node_image_rebuilt(mode)
-    assert f"its nodes run an older build of {mode.image(registry.REGISTRY_IMAGE)}" in why
-    assert why.endswith(f"`up` would use {other}"), why
+    have = record.read()
+    assert have["node_image_id"] == client().containers.get(f"{config.CLUSTER_NAME}-control-plane").attrs["Image"]
+    cfg = cluster.kind_config(mode, len(lab_cluster["nodes"]) - 1)
+    assert record.differences(have, record.wanted(mode, cfg, cluster._local_image_id(mode))) == []
+    other = client().images.get(mode.image(registry.REGISTRY_IMAGE)).id  # another local image
+    [why] = record.differences(have, record.wanted(mode, cfg, other))
+    assert f"its nodes run an older build of {mode.image(config.NODE_IMAGE_ONLINE)}" in why
+    assert why.endswith(f"`up` would use {other.removeprefix('sha256:')[:12]}"), why
 
 
 def test_the_recorded_mode_wins_over_the_probe(lab_cluster, mode):
