@@ -124,7 +124,16 @@ case "${1:-}" in
   test)
     shift
     ensure_docker; ensure_python; ensure_browser; ensure_cluster
-    exec "$venv/bin/pytest" "$@" ;;
+    if [ $# -gt 0 ]; then exec "$venv/bin/pytest" "$@"; fi
+    # The whole suite in two phases (conftest.py says which test goes where): first the
+    # tests marked `alone`, one at a time; then the rest on KUBELAB_TEST_WORKERS
+    # pytest-xdist workers, which mostly wait on the cluster. Both phases always run.
+    status=0
+    say "tests, phase 1 of 2: the tests that run alone"
+    "$venv/bin/pytest" -m alone || status=$?
+    say "tests, phase 2 of 2: the rest, on ${KUBELAB_TEST_WORKERS:-3} workers"
+    "$venv/bin/pytest" -m "not alone" -n "${KUBELAB_TEST_WORKERS:-3}" --dist loadgroup || status=$?
+    exit "$status" ;;
   *)
     say "usage: ./lab.sh start [--lang ko|en] [jupyter lab options] | ./lab.sh test [pytest args]"; exit 2 ;;
 esac

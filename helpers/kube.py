@@ -393,14 +393,15 @@ POD_SECURITY = {"pod-security.kubernetes.io/enforce": "baseline",
 _SYSTEM_NAMESPACES = ("kube-system", "kube-public", "kube-node-lease", config.SYSTEM_NAMESPACE)
 
 
-def ensure_namespace(name: str, *, context: str | None = None, lab: str | None = None) -> bool:
+def ensure_namespace(name: str, *, context: str | None = None, lab: str | None = None,
+                     labels: dict | None = None) -> bool:
     """Create the namespace if missing, with the Pod Security labels of :data:`POD_SECURITY`
-    (system namespaces excepted); an existing one gets the labels it lacks, and keeps
-    the others. Returns True when this call created it.
+    (system namespaces excepted) and ``labels``; an existing one gets the labels it lacks,
+    and keeps the others. Returns True when this call created it.
 
     Twin: ``kubectl create namespace NAME && kubectl label namespace NAME pod-security.kubernetes.io/enforce=baseline ...``
     """
-    wanted = {**({} if name in _SYSTEM_NAMESPACES else POD_SECURITY), **config.labels(lab)}
+    wanted = {**({} if name in _SYSTEM_NAMESPACES else POD_SECURITY), **config.labels(lab), **(labels or {})}
     existing = get("namespace", name, None, context=context)
     if existing is None:
         try:

@@ -7,6 +7,7 @@ import hashlib
 import os
 import socket
 import time
+import uuid
 from pathlib import Path
 
 import pytest
@@ -31,12 +32,19 @@ def lab_cluster(mode):
     return cluster.info()
 
 
+#: Which run made a test namespace: pytest-xdist's workers share their run's ID, so one
+#: worker's cleanup of earlier runs never deletes another worker's namespaces.
+RUN_ID = os.environ.get("PYTEST_XDIST_TESTRUNUID") or uuid.uuid4().hex
+RUN_LABEL = "kubelab-test-run"
+
+
 @pytest.fixture(scope="session")
 def _stale_test_namespaces(lab_cluster):
     """Cleanup before: namespaces a previous run left behind are deleted (not awaited)."""
     from helpers import kube
 
-    for ns in kube.core().list_namespace(label_selector=f"{config.LAB_LABEL}=tests").items:
+    selector = f"{config.LAB_LABEL}=tests,{RUN_LABEL}!={RUN_ID}"
+    for ns in kube.core().list_namespace(label_selector=selector).items:
         if ns.status.phase == "Active":
             kube.delete_namespace(ns.metadata.name, wait=False)
 
@@ -49,7 +57,7 @@ def namespace(request, lab_cluster, _stale_test_namespaces):
     digest = hashlib.sha1(f"{request.node.nodeid}{os.getpid()}{time.time()}".encode()).hexdigest()[:6]
     name = f"t-{request.node.name[5:35].lower().replace('_', '-')}-{digest}"
     name = "".join(ch for ch in name if ch.isalnum() or ch == "-").strip("-")
-    kube.ensure_namespace(name, lab="tests")
+    kube.ensure_namespace(name, lab="tests", labels={RUN_LABEL: RUN_ID})
     yield name
     kube.delete_namespace(name, wait=False)
 
