@@ -17,9 +17,9 @@ os.environ["KUBELAB_LANG"] = "en"
 # --- lab.sh test runs the suite in two phases ------------------------------------------------
 # First, alone: what changes the machine or the whole cluster, and what measures CPU (an HPA
 # acts on it, and another test's load would move the measurement). Then everything else on
-# several pytest-xdist workers (`-n`, `--dist loadgroup`), since most of that time is spent
-# waiting on the cluster, not computing. Each group below runs on one worker, in file order:
-# the tests that share a lab's namespace and work folder, or a lesson's images.
+# several pytest-xdist workers (`-n N --dist loadgroup`), since most of that time is spent
+# waiting on the cluster, not computing. Each group (group() below) runs on one worker, in
+# order: the tests that share a lab's namespace and work folder, or a lesson's images.
 ALONE = (
     "tests/integration/test_cluster_lifecycle.py",  # deletes and remakes kind clusters
     "tests/integration/test_multinode.py",  # a second cluster beside ours
@@ -30,43 +30,67 @@ ALONE = (
     "tests/integration/test_turns_l05.py",
     "labs/autoscale",  # labs/autoscale.ipynb, labs/autoscale/instructor.ipynb: an HPA again
 )
-# Lessons 01 and 02 and the test of their turns run containers and push hello:mine.
-SHARED = {"notebooks/01-": "docker-lessons", "notebooks/02-": "docker-lessons",
-          "tests/integration/test_turns_l01_l02.py": "docker-lessons"}
+#: Test IDs (by their start) that share state with others: one group each.
+SHARED = {
+    # Lessons 01 and 02 and the test of their turns run containers and push hello:mine.
+    "notebooks/01-": "docker-lessons",
+    "notebooks/02-": "docker-lessons",
+    "tests/integration/test_turns_l01_l02.py": "docker-lessons",
+    # Labs run from the terminal, beside their notebooks: the same namespace and work folder.
+    "tests/integration/test_labs.py::test_pods_lab": "lab-pods",
+    "tests/integration/test_labs.py::test_reset_returns_a_lab": "lab-pods",
+    "tests/integration/test_korean.py::test_a_lab_check_and_its_hint": "lab-pods",
+    "tests/integration/test_labs.py::test_a_lab_check_never_prints": "lab-setup",
+    "tests/integration/test_labs.py::test_the_cicd_lab": "lab-cicd",
+}
 
 
-def _group(path: str) -> str:
-    """The xdist group of a test file (a path relative to the repository)."""
-    for prefix, group in SHARED.items():
-        if path.startswith(prefix):
-            return group
-    if path.startswith("labs/"):  # a lab's two notebooks share its namespace and work folder
+def group(nodeid: str) -> str:
+    """The group of a test, from its ID alone (the xdist controller has no test objects):
+    a lab's two notebooks are one group; otherwise, a file is (tests/unit/test_suite_phases.py)."""
+    for prefix, name in SHARED.items():
+        if nodeid.startswith(prefix):
+            return name
+    path = nodeid.split("::")[0]
+    if path.startswith("labs/"):
         return "lab-" + path.split("/")[1].removesuffix(".ipynb")
     return path
 
 
-def _rank(group: str) -> int:
+def _rank(name: str) -> int:
     """Workers take groups in order: the long ones first (labs, then lessons), so that no
     worker starts a long group when the others are done."""
-    return 0 if group.startswith("lab-") else 1 if group.startswith(("notebooks/", "docker-")) else 2
+    return 0 if name.startswith("lab-") else 1 if name.startswith(("notebooks/", "docker-")) else 2
 
 
-@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by these marks
+@pytest.hookimpl(tryfirst=True)  # before `-m` deselects by the mark
 def pytest_collection_modifyitems(config, items):
-    root = Path(str(config.rootpath))
     for item in items:
-        path = Path(str(item.path)).resolve().relative_to(root).as_posix()
-        if path.startswith(ALONE):
+        if item.nodeid.startswith(ALONE):
             item.add_marker(pytest.mark.alone)
-        if not item.get_closest_marker("xdist_group"):  # a test may name its group itself
-            item.add_marker(pytest.mark.xdist_group(_group(path)))
-    if getattr(config.option, "numprocesses", None):
+    if getattr(config.option, "numprocesses", None):  # the workers report this order
         first: dict[str, int] = {}
         for index, item in enumerate(items):
-            first.setdefault(item.get_closest_marker("xdist_group").args[0], index)
+            first.setdefault(group(item.nodeid), index)
 
         def key(pair):
-            group = pair[1].get_closest_marker("xdist_group").args[0]
-            return _rank(group), first[group], pair[0]
+            name = group(pair[1].nodeid)
+            return _rank(name), first[name], pair[0]
 
         items[:] = [item for _, item in sorted(enumerate(items), key=key)]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadgroup`` by group(): xdist's own reads ``xdist_group`` marks through a
+    rewrite of each test's ID that pytest 9 no longer shows, and then splits a notebook's
+    cells across workers (each would start a new kernel)."""
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group(nodeid)
+
+    return GroupScheduling(config, log)

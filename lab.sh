@@ -132,7 +132,7 @@ case "${1:-}" in
     say "tests, phase 1 of 2: the tests that run alone"
     "$venv/bin/pytest" -m alone || status=$?
     say "tests, phase 2 of 2: the rest, on ${KUBELAB_TEST_WORKERS:-3} workers"
-    "$venv/bin/pytest" -m "not alone" -n "${KUBELAB_TEST_WORKERS:-3}" --dist loadgroup || status=$?
+    "$venv/bin/pytest" -m "not alone" -n "${KUBELAB_TEST_WORKERS:-3}" --dist loadgroup --no-loadscope-reorder || status=$?
     exit "$status" ;;
   *)
     say "usage: ./lab.sh start [--lang ko|en] [jupyter lab options] | ./lab.sh test [pytest args]"; exit 2 ;;

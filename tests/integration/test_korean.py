@@ -38,7 +38,6 @@ def pods_lab(lab_cluster):
     labs.cleanup("pods")
 
 
-@pytest.mark.xdist_group("lab-pods")  # the lab's namespace and work folder
 def test_a_lab_check_and_its_hint_in_korean(pods_lab):
     english = _labctl("check", "pods", lang="en")
     korean = _labctl("check", "pods", lang="ko")

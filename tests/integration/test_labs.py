@@ -35,7 +35,6 @@ def pods_lab(lab_cluster):
     labs.cleanup("pods")
 
 
-@pytest.mark.xdist_group("lab-pods")  # the lab's namespace and work folder
 def test_pods_lab_from_the_terminal_symptoms_hints_progress_then_the_fix(pods_lab):
     # The start state: each exercise fails with what is seen, no fix, and a hint command at the end.
     report = labs.settle("pods", quiet=10)
@@ -65,7 +64,6 @@ def test_pods_lab_from_the_terminal_symptoms_hints_progress_then_the_fix(pods_la
     assert _labctl("progress", "pods").stdout.strip().endswith("2/2 exercises pass")
 
 
-@pytest.mark.xdist_group("lab-pods")  # the lab's namespace and work folder
 def test_reset_returns_a_lab_to_its_start_and_forgets_the_hints(pods_lab):
     labs.hint("pods", "labels")
     _kubectl("delete", "pod", "web", "-n", "lab-pods", "--wait=false")
@@ -93,7 +91,6 @@ def test_the_pipeline_lab_refuses_the_placeholder_and_any_path_but_the_pushed_on
     assert checks.image_rule(tmp_path / "deploy.yaml", pushed).ok
 
 
-@pytest.mark.xdist_group("lab-setup")  # the lab's namespace and work folder
 def test_a_lab_check_never_prints_a_fix_even_where_the_check_has_one(lab_cluster):
     assert _labctl("reset", "setup").returncode == 0
     try:
@@ -109,7 +106,6 @@ def _git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
 
 
-@pytest.mark.xdist_group("lab-cicd")  # the lab's namespace and work folder
 def test_the_cicd_lab_red_push_stays_out_then_a_green_one_goes_live(lab_cluster):
     """As a learner in the terminal: commit (nothing happens), push (red, v1 keeps serving),
     fix and push (green, v2 live); a red commit run by hand fails the first exercise again."""
