@@ -125,7 +125,7 @@ case "${1:-}" in
     shift
     ensure_docker; ensure_python; ensure_browser; ensure_cluster
     if [ $# -gt 0 ]; then exec "$venv/bin/pytest" "$@"; fi
-    # The whole suite in two phases (conftest.py says which test goes where): first the
+    # The whole suite in two phases (tests/phases.py says which test goes where): first the
     # tests marked `alone`, one at a time; then the rest on KUBELAB_TEST_WORKERS
     # pytest-xdist workers, which mostly wait on the cluster. Both phases always run.
     status=0
