@@ -166,23 +166,20 @@ def ask(namespace: str, url: str, client: str = "client") -> dict:
     return json.loads(kube.exec_(client, ["/bin/python", "-c", script], namespace).strip().splitlines()[-1])
 
 
-def wait_routed(namespace: str, service: str, via: str, path: str = "/healthz", timeout: float = 60) -> None:
-    """Wait until a request from a Ready pod of Deployment ``via`` to ``http://SERVICE/PATH``
-    reaches the Service's pods (the sample app answers ``/healthz`` with 200).
+def wait_routed(namespace: str, service: str, via: str, timeout: float = 60) -> None:
+    """Wait until a request from a Ready pod of Deployment ``via`` to ``http://SERVICE/api``
+    reaches the Service's pods (:func:`checks.service_answers` from that pod).
 
     A Service's address works only once kube-proxy has written it into the node's
     packet rules, a moment after its endpoints are Ready. Before that a request to
     the address leaves the node for the default gateway: it times out, or a proxy
     on the way answers it (a 404 from a server that is not the app).
 
-    Twin: ``kubectl exec deploy/VIA -- python -c 'urlopen("http://SERVICE/healthz")'`` until it answers 200
+    Twin: ``kubectl exec deploy/VIA -- python -c 'urlopen("http://SERVICE/api")'`` until it answers 200
     """
+    from .checks import service_answers  # noqa: PLC0415
+
     selector = kube.label_selector(kube.get("deployment", via, namespace)["spec"]["selector"]["matchLabels"])
-    script = ("import urllib.request\n"
-              "try:\n"
-              f"    print(urllib.request.urlopen({f'http://{service}{path}'!r}, timeout=3).status)\n"
-              "except Exception as err:\n"
-              "    print(err)")
     answers: list[str] = []
 
     def answered() -> bool | None:
@@ -191,11 +188,12 @@ def wait_routed(namespace: str, service: str, via: str, path: str = "/healthz", 
         if not ready:
             answers.append(_("no Ready pod of {via}").format(via=via))
             return None
-        answers.append(kube.exec_(ready[0], ["python", "-c", script], namespace).strip().splitlines()[-1])
-        return True if answers[-1] == "200" else None
+        result = service_answers(service, namespace, client=ready[0])
+        answers.append(result.seen)
+        return True if result.ok else None
 
     waiting.poll(answered, timeout=timeout, interval=1,
-                 what=_("http://{service}{path} to answer from inside the cluster").format(service=service, path=path),
+                 what=_("http://{service}{path} to answer from inside the cluster").format(service=service, path="/api"),
                  seen=lambda: _("last answer: {answer}").format(answer=answers[-1] if answers else "-"),
                  hint=_("`kubectl get endpointslices -n {namespace}`: does Service {service} have Ready endpoints?")
                  .format(namespace=namespace, service=service))
