@@ -47,3 +47,23 @@ def pytest_xdist_make_scheduler(config, log):
             return phases.group(nodeid)
 
     return GroupScheduling(config, log)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A notebook cell whose outputs differ: nbval names only what is missing, so the report
+    also shows what this run printed (a command's real output, or none at all)."""
+    report = yield
+    outputs = getattr(item, "test_outputs", None)  # nbval's cell item keeps them
+    if report.failed and call.when == "call" and outputs is not None:
+        lines = []
+        for out in outputs:
+            kind = out.get("output_type")
+            if kind == "stream":
+                lines.append(f"[{out.get('name')}] {out.get('text', '')[:2000]}")
+            elif kind in ("display_data", "execute_result"):
+                lines.append(f"[{kind}] {str(out.get('data', {}).get('text/plain', ''))[:2000]}")
+            else:
+                lines.append(f"[{kind}] {out.get('ename', '')}: {out.get('evalue', '')}")
+        report.sections.append(("outputs of this run", "\n".join(lines) or "(no output at all)"))
+    return report

@@ -137,7 +137,9 @@ def test_port_forward_reaches_the_service(namespace, hello_image):
     port = next(p for p in range(18080, 18180) if port_free(p))
     proc = kube.port_forward("svc/hello", port, 80, namespace)
     try:
-        resp = requests.get(f"http://127.0.0.1:{port}/api", timeout=5)
+        # The first request through a port-forward opens its stream to the pod's node, which
+        # took more than 5 s on a loaded machine: wait for the answer, not for a quick one.
+        resp = requests.get(f"http://127.0.0.1:{port}/api", timeout=(5, 60))
         assert resp.status_code == 200 and resp.json()["version"] == "v1"
     finally:
         proc.terminate()
