@@ -1,6 +1,8 @@
 """Loaded for every test path, the notebooks too."""
 
 import os
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -66,4 +68,36 @@ def pytest_runtest_makereport(item, call):
             else:
                 lines.append(f"[{kind}] {out.get('ename', '')}: {out.get('evalue', '')}")
         report.sections.append(("outputs of this run", "\n".join(lines) or "(no output at all)"))
+        log = getattr(getattr(getattr(item.parent, "kernel", None), "km", None), "kubelab_stderr", None)
+        if log and Path(log).exists():
+            # what the kernel itself wrote (ipykernel reports a stalled output thread there)
+            report.sections.append(("the kernel's stderr, last lines", Path(log).read_text()[-3000:]))
     return report
+
+
+_KERNEL_LOGS: list[str] = []
+
+
+def pytest_configure(config):
+    """nbval starts each notebook's kernel with its stderr sent to /dev/null; keep it in a
+    file instead, for the report of a failing cell (above)."""
+    try:
+        from nbval import kernel
+    except ImportError:
+        return
+    start = kernel.start_new_kernel
+
+    def start_new_kernel(*args, **kwargs):
+        with tempfile.NamedTemporaryFile("w", prefix="kubelab-kernel-", suffix=".log", delete=False) as log:
+            _KERNEL_LOGS.append(log.name)
+        kwargs["stderr"] = open(log.name, "w")  # noqa: SIM115 (the kernel process writes it until it ends)
+        km, kc = start(*args, **kwargs)
+        km.kubelab_stderr = log.name
+        return km, kc
+
+    kernel.start_new_kernel = start_new_kernel
+
+
+def pytest_unconfigure(config):
+    for name in _KERNEL_LOGS:
+        Path(name).unlink(missing_ok=True)
