@@ -64,10 +64,11 @@ def read() -> dict | None:
 
 
 def write(record: dict) -> None:
-    """Store ``record`` on the control-plane node."""
+    """Store ``record`` on the control-plane node, without ``node_image_id``: :func:`read`
+    takes that from the node itself."""
     from .errors import ClusterError  # noqa: PLC0415
 
-    body = json.dumps(record, sort_keys=True)
+    body = json.dumps({k: v for k, v in record.items() if k != "node_image_id"}, sort_keys=True)
     code, out = _control_plane().exec_run(["sh", "-c", f"cat > {RECORD_FILE} <<'EOF'\n{body}\nEOF"])
     if code != 0:  # else every later `up` would find a cluster it cannot judge
         raise ClusterError(_("could not record the cluster's settings on its node"), state=out.decode())
