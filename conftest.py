@@ -13,6 +13,12 @@ from tests import phases
 # for what a learner types (a manifest they write). A learner's kernel never has it.
 os.environ.setdefault("KUBELAB_NBVAL", "1")
 
+# A pytest-xdist worker's `labctl pipeline` or `reset` must not wait for another worker's (and
+# print that it waits into a notebook's output): each worker takes its own lab lock.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.setdefault("KUBELAB_LOCK_DIR", str(Path(tempfile.gettempdir()) / "kubelab-locks"
+                                                  / os.environ["PYTEST_XDIST_WORKER"]))
+
 # Saved outputs are English; a machine whose locale is Korean must still compare them.
 # A test of the Korean messages sets KUBELAB_LANG=ko itself.
 os.environ["KUBELAB_LANG"] = "en"

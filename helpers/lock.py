@@ -3,7 +3,9 @@ take a file lock (filelock), so two of them never change the cluster at once.
 
 A second run waits, saying for what; after ``timeout`` it fails naming the
 holder's command and PID. The lock is per user (in the user's cache folder):
-two users sharing one Docker engine are not kept apart.
+two users sharing one Docker engine are not kept apart. ``KUBELAB_LOCK_DIR``
+moves it: the test suite's parallel workers each take their own, as their work
+is in namespaces of their own and only tests that run alone bring the cluster up.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ DEFAULT_TIMEOUT = float(os.environ.get("KUBELAB_LOCK_TIMEOUT", "1800"))
 
 
 def lock_path() -> Path:
-    return user_bin().parent / "locks" / f"{config.CLUSTER_NAME}.lock"
+    folder = os.environ.get("KUBELAB_LOCK_DIR")
+    return (Path(folder) if folder else user_bin().parent / "locks") / f"{config.CLUSTER_NAME}.lock"
 
 
 def holder() -> dict:

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from helpers import config, doctor, ports, tools
+from helpers import config, doctor, lock, ports, tools
 
 
 def test_pins_cover_every_platform_and_match_the_kit():
@@ -65,6 +65,16 @@ def test_user_bin_follows_the_environment(monkeypatch, tmp_path):
     assert tools.user_bin() == tmp_path / "kubelab" / "bin"
     monkeypatch.setenv("KUBELAB_TOOLS_BIN", "/opt/x")
     assert str(tools.user_bin()) == "/opt/x"
+
+
+def test_the_lab_lock_is_per_user_unless_moved(monkeypatch, tmp_path):
+    monkeypatch.delenv("KUBELAB_LOCK_DIR", raising=False)
+    monkeypatch.setenv("KUBELAB_TOOLS_BIN", str(tmp_path / "bin"))
+    assert lock.lock_path() == tmp_path / "locks" / f"{config.CLUSTER_NAME}.lock"
+    monkeypatch.setenv("KUBELAB_LOCK_DIR", str(tmp_path / "gw1"))
+    with lock.exclusive("a test", echo=False):
+        assert lock.holder()["command"] == "a test"
+        assert (tmp_path / "gw1" / f"{config.CLUSTER_NAME}.holder").exists()
 
 
 @pytest.mark.parametrize("args,ok,seen,fix", [
