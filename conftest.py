@@ -96,8 +96,8 @@ def pytest_configure(config):
     def start_new_kernel(*args, **kwargs):
         with tempfile.NamedTemporaryFile("w", prefix="kubelab-kernel-", suffix=".log", delete=False) as log:
             _KERNEL_LOGS.append(log.name)
-        kwargs["stderr"] = open(log.name, "w")  # noqa: SIM115 (the kernel process writes it until it ends)
-        km, kc = start(*args, **kwargs)
+        with open(log.name, "w") as kwargs["stderr"]:  # the kernel process has its own copy
+            km, kc = start(*args, **kwargs)
         km.kubelab_stderr = log.name
         return km, kc
 
